@@ -1,0 +1,89 @@
+package io.lockstep.device;
+
+import io.lockstep.security.TokenService;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The device WebSocket endpoint {@code /v1/devices/ws}: one {@link DeviceSession} per
+ * connection, reading whole binary messages up to the configured frame limit with
+ * backpressure, writing through a bounded buffer the session owns.
+ */
+public final class DeviceRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final TokenService tokens;
+  private final ClusterSharding sharding;
+  private final DeviceSession.Settings settings;
+
+  public DeviceRoutes(ActorSystem<?> system, TokenService tokens, DeviceSession.Settings settings) {
+    this.system = system;
+    this.tokens = tokens;
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+  }
+
+  public Route route() {
+    return path(PathMatchers.segment("v1").slash("devices").slash("ws"),
+        () -> handleWebSocketMessages(connection()));
+  }
+
+  private Flow<Message, Message, NotUsed> connection() {
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
+        Source.<Message>queue(settings.outgoingBufferFrames()).preMaterialize(system);
+    ActorRef<DeviceSession.Command> session =
+        system.systemActorOf(
+            DeviceSession.create(out.first(), tokens, sharding, settings),
+            "device-session-" + UUID.randomUUID(),
+            Props.empty());
+    Sink<Message, NotUsed> in =
+        Flow.<Message>create()
+            .mapAsync(1, this::readWhole)
+            .to(ActorSink.actorRefWithBackpressure(
+                session,
+                DeviceSession.Inbound::new,
+                DeviceSession.StreamStarted::new,
+                DeviceSession.InboundAck.INSTANCE,
+                DeviceSession.StreamClosed.INSTANCE,
+                DeviceSession.StreamFailed::new));
+    return Flow.fromSinkAndSourceCoupled(in, out.second());
+  }
+
+  /** Reads a possibly streamed message whole, refusing more than the frame limit. */
+  private CompletionStage<DeviceSession.Received> readWhole(Message message) {
+    int limit = settings.maxFrameBytes();
+    if (message.isText()) {
+      return message.asTextMessage().getStreamedText().runWith(Sink.ignore(), system)
+          .thenApply(done -> new DeviceSession.Received.Text());
+    }
+    BinaryMessage binary = message.asBinaryMessage();
+    if (binary.isStrict()) {
+      ByteString data = binary.getStrictData();
+      return CompletableFuture.completedFuture(data.size() > limit
+          ? new DeviceSession.Received.TooLarge(limit)
+          : new DeviceSession.Received.Binary(data));
+    }
+    return binary.getStreamData()
+        .runFold(ByteString.emptyByteString(), (acc, chunk) -> acc.size() > limit ? acc : acc.concat(chunk), system)
+        .thenApply(data -> data.size() > limit
+            ? new DeviceSession.Received.TooLarge(limit)
+            : new DeviceSession.Received.Binary(data));
+  }
+}
