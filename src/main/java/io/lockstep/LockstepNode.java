@@ -2,6 +2,8 @@ package io.lockstep;
 
 import com.typesafe.config.Config;
 import io.lockstep.config.LockstepSettings;
+import io.lockstep.device.DeviceRoutes;
+import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
@@ -24,7 +26,6 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * <p>Start-up order matters: configuration and keys are checked and the database migrated before
  * the actor system exists, so a broken deployment fails fast with one clear reason.
  */
-public final class LockstepNode {
+public final class LockstepNode implements AutoCloseable {
 
   /** Name of the actor system; identical on every node of a cluster. */
   public static final String SYSTEM_NAME = "lockstep";
@@ -93,7 +94,8 @@ public final class LockstepNode {
     try {
       startManagement(system, settings);
       joinCluster(system, settings.remote());
-      ServerBinding binding = bindHttp(system, settings);
+      MerchantEntity.init(system, settings.entity());
+      ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens));
       log.info(
           "Lockstep node {} serving HTTP on {}",
           Cluster.get(system).selfMember().address(),
@@ -111,8 +113,8 @@ public final class LockstepNode {
   }
 
   /** The public routes: device WebSocket, product API. */
-  private static Route routes() {
-    return Directives.concat(Directives.reject());
+  private static Route routes(ActorSystem<Void> system, LockstepSettings settings, TokenService tokens) {
+    return new DeviceRoutes(system, tokens, settings.device(), settings.limits()).route();
   }
 
   private static void startManagement(ActorSystem<Void> system, LockstepSettings settings)
@@ -143,12 +145,12 @@ public final class LockstepNode {
     cluster.manager().tell(new JoinSeedNodes(seeds));
   }
 
-  private static ServerBinding bindHttp(ActorSystem<Void> system, LockstepSettings settings)
+  private static ServerBinding bindHttp(ActorSystem<Void> system, LockstepSettings settings, Route routes)
       throws StartupException {
     var http = settings.http();
     ServerBinding binding =
         await(
-            Http.get(system).newServerAt(http.host(), http.port()).bind(routes()),
+            Http.get(system).newServerAt(http.host(), http.port()).bind(routes),
             settings,
             "HTTP on " + http.host() + ":" + http.port());
     binding.addToCoordinatedShutdown(http.shutdownDeadline(), system);
@@ -203,11 +205,22 @@ public final class LockstepNode {
     return binding.localAddress();
   }
 
+  /** The bound port of the public HTTP server. */
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
   /** Leaves the cluster and stops the node through coordinated shutdown. */
   public CompletionStage<Done> stop() {
     // Terminating runs coordinated shutdown: unbind, leave the cluster, hand over shards.
     system.terminate();
     return system.getWhenTerminated();
+  }
+
+  /** Stops the node and waits until it has terminated. */
+  @Override
+  public void close() {
+    stop().toCompletableFuture().join();
   }
 
   /** The node could not start; the message says why, in operator terms. */

@@ -19,6 +19,7 @@ public record LockstepSettings(
     TokenSettings tokens,
     LimitSettings limits,
     EntitySettings entity,
+    DeviceSettings device,
     SerializationSettings serialization) {
 
   public LockstepSettings {
@@ -30,6 +31,7 @@ public record LockstepSettings(
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(entity, "entity");
+    Objects.requireNonNull(device, "device");
     Objects.requireNonNull(serialization, "serialization");
   }
 
@@ -52,6 +54,7 @@ public record LockstepSettings(
         TokenSettings.from(lockstep.getConfig("tokens"), dataDir, database.kind()),
         LimitSettings.from(lockstep.getConfig("limits")),
         EntitySettings.from(lockstep.getConfig("entity")),
+        DeviceSettings.from(lockstep.getConfig("device")),
         SerializationSettings.from(lockstep.getConfig("serialization")));
   }
 

@@ -1,5 +1,7 @@
 package io.lockstep.device;
 
+import io.lockstep.config.DeviceSettings;
+import io.lockstep.config.LimitSettings;
 import io.lockstep.security.TokenService;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -31,13 +33,15 @@ public final class DeviceRoutes extends AllDirectives {
   private final ActorSystem<?> system;
   private final TokenService tokens;
   private final ClusterSharding sharding;
-  private final DeviceSession.Settings settings;
+  private final DeviceSettings settings;
+  private final LimitSettings limits;
 
-  public DeviceRoutes(ActorSystem<?> system, TokenService tokens, DeviceSession.Settings settings) {
+  public DeviceRoutes(ActorSystem<?> system, TokenService tokens, DeviceSettings settings, LimitSettings limits) {
     this.system = system;
     this.tokens = tokens;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
+    this.limits = limits;
   }
 
   public Route route() {
@@ -50,7 +54,7 @@ public final class DeviceRoutes extends AllDirectives {
         Source.<Message>queue(settings.outgoingBufferFrames()).preMaterialize(system);
     ActorRef<DeviceSession.Command> session =
         system.systemActorOf(
-            DeviceSession.create(out.first(), tokens, sharding, settings),
+            DeviceSession.create(out.first(), tokens, sharding, settings, limits),
             "device-session-" + UUID.randomUUID(),
             Props.empty());
     Sink<Message, NotUsed> in =
@@ -58,7 +62,7 @@ public final class DeviceRoutes extends AllDirectives {
             .mapAsync(1, this::readWhole)
             .to(ActorSink.actorRefWithBackpressure(
                 session,
-                DeviceSession.Inbound::new,
+                (ackTo, frame) -> new DeviceSession.Inbound(frame, ackTo),
                 DeviceSession.StreamStarted::new,
                 DeviceSession.InboundAck.INSTANCE,
                 DeviceSession.StreamClosed.INSTANCE,
@@ -68,7 +72,7 @@ public final class DeviceRoutes extends AllDirectives {
 
   /** Reads a possibly streamed message whole, refusing more than the frame limit. */
   private CompletionStage<DeviceSession.Received> readWhole(Message message) {
-    int limit = settings.maxFrameBytes();
+    int limit = limits.maxFrameBytes();
     if (message.isText()) {
       return message.asTextMessage().getStreamedText().runWith(Sink.ignore(), system)
           .thenApply(done -> new DeviceSession.Received.Text());
@@ -80,7 +84,7 @@ public final class DeviceRoutes extends AllDirectives {
           ? new DeviceSession.Received.TooLarge(limit)
           : new DeviceSession.Received.Binary(data));
     }
-    return binary.getStreamData()
+    return binary.getStreamedData()
         .runFold(ByteString.emptyByteString(), (acc, chunk) -> acc.size() > limit ? acc : acc.concat(chunk), system)
         .thenApply(data -> data.size() > limit
             ? new DeviceSession.Received.TooLarge(limit)

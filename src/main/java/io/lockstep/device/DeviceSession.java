@@ -1,6 +1,8 @@
 package io.lockstep.device;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import io.lockstep.config.DeviceSettings;
+import io.lockstep.config.LimitSettings;
 import io.lockstep.domain.Authority;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.merchant.MerchantEntity.Frame;
@@ -24,8 +26,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -55,23 +57,6 @@ import org.apache.pekko.util.ByteString;
  */
 public final class DeviceSession {
 
-  /** Tunables, from {@code lockstep.device}. */
-  public record Settings(
-      Duration helloTimeout,
-      Duration requestTimeout,
-      Duration heartbeat,
-      int outgoingBufferFrames,
-      int maxFrameBytes,
-      int maxMutationsPerPush,
-      int maxPushesInFlight) {
-    public Settings {
-      if (outgoingBufferFrames < 2) {
-        throw new IllegalArgumentException("outgoingBufferFrames < 2: " + outgoingBufferFrames);
-      }
-      if (maxPushesInFlight < 1) throw new IllegalArgumentException("maxPushesInFlight < 1: " + maxPushesInFlight);
-    }
-  }
-
   /** What the session actor receives. */
   public sealed interface Command {}
 
@@ -100,9 +85,14 @@ public final class DeviceSession {
   }
 
   public static Behavior<Command> create(
-      BoundedSourceQueue<Message> out, TokenService tokens, ClusterSharding sharding, Settings settings) {
+      BoundedSourceQueue<Message> out,
+      TokenService tokens,
+      ClusterSharding sharding,
+      DeviceSettings settings,
+      LimitSettings limits) {
     return Behaviors.setup(
-        ctx -> Behaviors.withTimers(timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings).awaitHello()));
+        ctx -> Behaviors.withTimers(
+            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, limits).awaitHello()));
   }
 
   private final ActorContext<Command> context;
@@ -110,7 +100,8 @@ public final class DeviceSession {
   private final BoundedSourceQueue<Message> out;
   private final TokenService tokens;
   private final ClusterSharding sharding;
-  private final Settings settings;
+  private final DeviceSettings settings;
+  private final LimitSettings limits;
   private final ActorRef<SessionEvent> inbox;
 
   // Set once the device is authenticated.
@@ -128,13 +119,15 @@ public final class DeviceSession {
       BoundedSourceQueue<Message> out,
       TokenService tokens,
       ClusterSharding sharding,
-      Settings settings) {
+      DeviceSettings settings,
+      LimitSettings limits) {
     this.context = context;
     this.timers = timers;
     this.out = out;
     this.tokens = tokens;
     this.sharding = sharding;
     this.settings = settings;
+    this.limits = limits;
     // One adapter for everything the entity sends keeps the entity's send order.
     this.inbox = context.messageAdapter(SessionEvent.class, FromEntity::new);
   }
@@ -167,7 +160,7 @@ public final class DeviceSession {
         .build();
   }
 
-  private org.apache.pekko.actor.typed.javadsl.ReceiveBuilder<Command> streamLifecycle() {
+  private BehaviorBuilder<Command> streamLifecycle() {
     return Behaviors.<Command>receive(Command.class)
         .onMessage(StreamStarted.class, msg -> { msg.ackTo().tell(InboundAck.INSTANCE); return Behaviors.same(); })
         .onMessageEquals(StreamClosed.INSTANCE, Behaviors::stopped)
@@ -250,9 +243,9 @@ public final class DeviceSession {
 
   private Behavior<Command> onPush(Push push) {
     if (push.getMutationsCount() == 0) return Behaviors.same();
-    if (push.getMutationsCount() > settings.maxMutationsPerPush()) {
+    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
       return close("too-many-mutations",
-          "a push may hold at most " + settings.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount());
+          "a push may hold at most " + limits.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount());
     }
     for (io.lockstep.protocol.v1.Mutation m : push.getMutationsList()) {
       if (m.getOpCase() == io.lockstep.protocol.v1.Mutation.OpCase.OP_NOT_SET) {

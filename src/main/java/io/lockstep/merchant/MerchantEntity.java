@@ -1,9 +1,10 @@
 package io.lockstep.merchant;
 
+import io.lockstep.config.EntitySettings;
 import io.lockstep.domain.Authority;
 import io.lockstep.domain.Conflict;
 import io.lockstep.domain.DomainRecord;
-import io.lockstep.domain.InvalidMutationException;
+import io.lockstep.serialization.InvalidMutationException;
 import io.lockstep.domain.Item;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Mutation;
@@ -21,7 +22,6 @@ import io.lockstep.serialization.TransientMessage;
 import io.lockstep.storage.v1.MutationRecorded;
 import io.lockstep.storage.v1.WriterAuthority;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -69,24 +69,6 @@ public final class MerchantEntity
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Merchant");
-
-  /** Tunables of the entity, from {@code lockstep.entity}. */
-  public record Settings(
-      int snapshotEvery,
-      int changeWindow,
-      int changesPerFrame,
-      int recordsPerSnapshotChunk,
-      Duration passivationIdleTimeout,
-      Duration minBackoff,
-      Duration maxBackoff) {
-    public Settings {
-      if (snapshotEvery < 1) throw new IllegalArgumentException("snapshotEvery < 1: " + snapshotEvery);
-      if (changesPerFrame < 1) throw new IllegalArgumentException("changesPerFrame < 1: " + changesPerFrame);
-      if (recordsPerSnapshotChunk < 1) {
-        throw new IllegalArgumentException("recordsPerSnapshotChunk < 1: " + recordsPerSnapshotChunk);
-      }
-    }
-  }
 
   // ---- protocol ------------------------------------------------------------------------------
 
@@ -164,7 +146,7 @@ public final class MerchantEntity
   // ---- construction --------------------------------------------------------------------------
 
   /** Registers the entity type with Cluster Sharding on this node. */
-  public static void init(ActorSystem<?> system, Settings settings) {
+  public static void init(ActorSystem<?> system, EntitySettings settings) {
     ClusterSharding.get(system)
         .init(
             Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, Optional.of(ctx.getShard())))
@@ -172,12 +154,12 @@ public final class MerchantEntity
   }
 
   /** The entity outside sharding (tests): it never passivates itself. */
-  public static Behavior<Command> create(String merchantId, Settings settings) {
+  public static Behavior<Command> create(String merchantId, EntitySettings settings) {
     return create(merchantId, settings, Optional.empty());
   }
 
   private static Behavior<Command> create(
-      String merchantId, Settings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+      String merchantId, EntitySettings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, settings.passivationIdleTimeout().dividedBy(2));
       return new MerchantEntity(ctx, merchantId, settings, shard, Clock.systemUTC());
@@ -190,7 +172,7 @@ public final class MerchantEntity
 
   private final ActorContext<Command> context;
   private final String merchantId;
-  private final Settings settings;
+  private final EntitySettings settings;
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ChangeWindow window;
@@ -202,18 +184,18 @@ public final class MerchantEntity
   private MerchantEntity(
       ActorContext<Command> context,
       String merchantId,
-      Settings settings,
+      EntitySettings settings,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
       Clock clock) {
     super(
         persistenceId(merchantId),
-        SupervisorStrategy.restartWithBackoff(settings.minBackoff(), settings.maxBackoff(), 0.2));
+        SupervisorStrategy.restartWithBackoff(settings.restartMinBackoff(), settings.restartMaxBackoff(), 0.2));
     this.context = context;
     this.merchantId = merchantId;
     this.settings = settings;
     this.clock = clock;
     this.shard = shard;
-    this.window = new ChangeWindow(settings.changeWindow());
+    this.window = new ChangeWindow(settings.changeWindowSize());
   }
 
   @Override

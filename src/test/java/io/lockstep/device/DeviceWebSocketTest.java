@@ -37,9 +37,9 @@ class DeviceWebSocketTest {
   static LockstepNode node;
 
   @BeforeAll
-  static void start() {
+  static void start() throws Exception {
     database = TestDatabase.create(DeviceWebSocketTest.class);
-    node = LockstepNode.start(database.nodeConfig());
+    node = LockstepNode.start(database.config());
   }
 
   @AfterAll
@@ -193,7 +193,7 @@ class DeviceWebSocketTest {
   }
 
   @Test
-  void aWholeNodeRestartOnTheSameDataRecoversHeadSeqStateAndLastCounters() {
+  void aWholeNodeRestartOnTheSameDataRecoversHeadSeqStateAndLastCounters() throws Exception {
     try (TestDevice register = device("restart", "register", 0)) {
       register.welcome();
       register.push(upsertItem(1, "coffee", "Coffee", 350), upsertItem(2, "tea", "Tea", 250));
@@ -204,7 +204,7 @@ class DeviceWebSocketTest {
     }
 
     node.close();
-    node = LockstepNode.start(database.nodeConfig());
+    node = LockstepNode.start(database.config());
 
     try (TestDevice register = device("restart", "register", 0)) {
       Welcome welcome = register.welcome();

@@ -10,7 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.lockstep.config.EntitySettings;
 import io.lockstep.domain.Authority;
+import io.lockstep.testing.TestSettings;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.merchant.MerchantEntity.Frame;
 import io.lockstep.merchant.MerchantEntity.PushResult;
@@ -57,11 +59,11 @@ class MerchantEntityTest {
           .resolve();
   static final ActorTestKit TEST_KIT = ActorTestKit.create("MerchantEntityTest", CONFIG);
 
-  static final MerchantEntity.Settings SETTINGS =
-      new MerchantEntity.Settings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofMillis(50), Duration.ofMillis(200));
+  static final EntitySettings SETTINGS = TestSettings.ENTITY;
 
   private EventSourcedBehaviorTestKit<MerchantEntity.Command, MerchantEntity.Event, MerchantState> kit;
   private TestProbe<SessionEvent> device;
+  private String merchantId;
 
   @AfterAll
   static void shutdown() {
@@ -70,7 +72,8 @@ class MerchantEntityTest {
 
   @BeforeEach
   void setUp() {
-    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), MerchantEntity.create("m-" + System.nanoTime(), SETTINGS));
+    merchantId = "m-" + System.nanoTime();
+    kit = EventSourcedBehaviorTestKit.create(TEST_KIT.system(), MerchantEntity.create(merchantId, SETTINGS));
     device = TEST_KIT.createTestProbe(SessionEvent.class);
   }
 
@@ -100,7 +103,7 @@ class MerchantEntityTest {
     assertEquals(AckStatus.DUPLICATE, again.acks().get(0).getStatus());
     assertEquals(0, again.acks().get(0).getSeq());
     assertEquals(1, kit.getState().headSeq());
-    assertEquals(1, kit.persistenceTestKit().persistedInStorage(kit.persistenceId().id()).size());
+    assertEquals(1, kit.persistenceTestKit().persistedInStorage(MerchantEntity.persistenceId(merchantId).id()).size());
   }
 
   @Test

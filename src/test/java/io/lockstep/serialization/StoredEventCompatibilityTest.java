@@ -10,7 +10,7 @@ import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
 import java.io.InputStream;
-import java.time.Duration;
+import io.lockstep.testing.TestSettings;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -63,7 +63,7 @@ class StoredEventCompatibilityTest {
     journal.persistForRecovery(MerchantEntity.persistenceId(merchant).id(), List.of(event));
 
     EventSourcedBehaviorTestKit<MerchantEntity.Command, MerchantEntity.Event, MerchantState> kit =
-        EventSourcedBehaviorTestKit.create(TEST_KIT.system(), MerchantEntity.create(merchant, MerchantEntityTestSettings.SETTINGS));
+        EventSourcedBehaviorTestKit.create(TEST_KIT.system(), MerchantEntity.create(merchant, TestSettings.ENTITY));
     MerchantState state = kit.getState();
 
     assertEquals(1, state.headSeq());
@@ -72,9 +72,4 @@ class StoredEventCompatibilityTest {
     assertEquals(350, state.items().get("coffee").priceCents());
   }
 
-  /** Entity tunables for tests. */
-  static final class MerchantEntityTestSettings {
-    static final MerchantEntity.Settings SETTINGS =
-        new MerchantEntity.Settings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofMillis(50), Duration.ofMillis(200));
-  }
 }
