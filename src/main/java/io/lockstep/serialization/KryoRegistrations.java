@@ -3,7 +3,9 @@ package io.lockstep.serialization;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.kryo.serializers.OptionalSerializers;
+import com.esotericsoftware.kryo.serializers.TimeSerializers;
 import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.MapReferenceResolver;
 import com.google.protobuf.Message;
@@ -134,12 +136,12 @@ final class KryoRegistrations {
         new Builtin(Arrays.asList(1).getClass(), immutableList),
         new Builtin(org.apache.pekko.actor.typed.ActorRef.class, actorRefs.typed()),
         new Builtin(ActorRef.class, actorRefs.classic()),
-        new Builtin(UUID.class, null),
-        new Builtin(Instant.class, null),
-        new Builtin(Duration.class, null),
-        new Builtin(LocalDate.class, null),
-        new Builtin(BigDecimal.class, null),
-        new Builtin(BigInteger.class, null),
+        new Builtin(UUID.class, new DefaultSerializers.UUIDSerializer()),
+        new Builtin(Instant.class, new TimeSerializers.InstantSerializer()),
+        new Builtin(Duration.class, new TimeSerializers.DurationSerializer()),
+        new Builtin(LocalDate.class, new TimeSerializers.LocalDateSerializer()),
+        new Builtin(BigDecimal.class, new DefaultSerializers.BigDecimalSerializer()),
+        new Builtin(BigInteger.class, new DefaultSerializers.BigIntegerSerializer()),
         new Builtin(Done.class, new DoneSerializer()));
   }
 

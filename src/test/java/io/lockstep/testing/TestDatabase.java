@@ -38,11 +38,18 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Usage, created eagerly so the config exists when the test kit is built:
  *
  * <pre>{@code
- * @RegisterExtension @Order(1)
- * static final TestDatabase database = TestDatabase.create(MyTest.class);
- * @RegisterExtension @Order(2)
- * static final TestKitJUnit5Extension testKit = new TestKitJUnit5Extension(database.config());
+ * @ExtendWith(TestKitJUnit5Extension.class)
+ * @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+ * class MyTest {
+ *   @RegisterExtension
+ *   static final TestDatabase database = TestDatabase.create(MyTest.class); // dropped after the class
+ *
+ *   @JUnit5TestKit
+ *   final ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(database.config()).build();
+ * }
  * }</pre>
+ *
+ * or start a whole node with {@code LockstepNode.start(database.config())}.
  *
  * Ports in {@link #config()} are 0 (free ports), so several nodes can run in one JVM; the JVM is
  * never exited by coordinated shutdown. With PostgreSQL a token key file is written to the
