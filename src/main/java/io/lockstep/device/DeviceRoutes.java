@@ -67,7 +67,10 @@ public final class DeviceRoutes extends AllDirectives {
                 DeviceSession.InboundAck.INSTANCE,
                 DeviceSession.StreamClosed.INSTANCE,
                 DeviceSession.StreamFailed::new));
-    return Flow.fromSinkAndSourceCoupled(in, out.second());
+    // Not coupled: completing the outgoing side must not cancel the incoming one before the last
+    // frame (an Error) is written; the session completes its queue when it stops, and the
+    // incoming side ends with the peer's close.
+    return Flow.fromSinkAndSource(in, out.second());
   }
 
   /** Reads a possibly streamed message whole, refusing more than the frame limit. */

@@ -25,6 +25,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 
 /**
  * The device protocol end to end: a real node (sharding, JDBC journal, HTTP server) and real
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Test;
  * {@code -Ppostgres}.
  */
 @Tag("postgres")
+@ExtendWith(LogCapturingExtension.class)
 class DeviceWebSocketTest {
   static TestDatabase database;
   static LockstepNode node;
@@ -105,7 +108,7 @@ class DeviceWebSocketTest {
       assertEquals(1, b.ack().getSeq(), "tenant-b has its own seq");
       List<Change> seen = b.changes(1);
       assertEquals("own", seen.get(0).getItem().getItemId());
-      assertNull(b.poll(Duration.ofMillis(300)), "nothing of tenant-a reaches tenant-b");
+      assertNull(b.pollChange(Duration.ofMillis(300)), "nothing of tenant-a reaches tenant-b");
     }
   }
 

@@ -15,7 +15,6 @@ import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
-import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -58,13 +57,12 @@ class StoredEventCompatibilityTest {
   void anEntityRecoversFromTheOldEvent() throws Exception {
     StoredEventSerializer serializer = new StoredEventSerializer();
     Object event = serializer.fromBinary(fixture(), StoredEventSerializer.MUTATION_RECORDED);
-    PersistenceTestKit journal = PersistenceTestKit.create(TEST_KIT.system());
     String merchant = "old-events";
-    journal.persistForRecovery(MerchantEntity.persistenceId(merchant).id(), List.of(event));
-
     EventSourcedBehaviorTestKit<MerchantEntity.Command, MerchantEntity.Event, MerchantState> kit =
         EventSourcedBehaviorTestKit.create(TEST_KIT.system(), MerchantEntity.create(merchant, TestSettings.ENTITY));
-    MerchantState state = kit.getState();
+    // The testkit starts from an empty journal; seed it, then recover from it.
+    kit.persistenceTestKit().persistForRecovery(MerchantEntity.persistenceId(merchant).id(), List.of(event));
+    MerchantState state = kit.restart().state();
 
     assertEquals(1, state.headSeq());
     assertEquals(1, state.lastCounter("register"));

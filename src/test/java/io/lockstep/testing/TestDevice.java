@@ -31,7 +31,11 @@ public final class TestDevice implements AutoCloseable {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   private final WebSocket socket;
+  // Acks and changes interleave by design (ack to the origin, then the change to all), so each
+  // kind has its own queue; everything else (welcome, snapshot, pong, error) goes to frames.
   private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Ack> acks = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
 
   private TestDevice(URI uri) {
@@ -70,21 +74,25 @@ public final class TestDevice implements AutoCloseable {
     send(ClientFrame.newBuilder().setPush(Push.newBuilder().addAllMutations(List.of(mutations))).build());
   }
 
-  /** The next frame from the server; fails after a generous wait. */
+  /** The next frame that is neither an ack nor changes; fails after a generous wait. */
   public ServerFrame next() {
+    return take(frames, "frame");
+  }
+
+  /** A change if one arrives within {@code wait}, else null. */
+  public Change pollChange(Duration wait) throws InterruptedException {
+    return changes.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static <T> T take(BlockingQueue<T> queue, String what) {
     try {
-      ServerFrame frame = frames.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      if (frame == null) throw new AssertionError("no frame from the server within " + WAIT);
-      return frame;
+      T item = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (item == null) throw new AssertionError("no " + what + " from the server within " + WAIT);
+      return item;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
-  }
-
-  /** A frame if one arrives within {@code wait}, else null. */
-  public ServerFrame poll(Duration wait) throws InterruptedException {
-    return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   public Welcome welcome() {
@@ -94,19 +102,13 @@ public final class TestDevice implements AutoCloseable {
   }
 
   public Ack ack() {
-    ServerFrame frame = next();
-    if (!frame.hasAck()) throw new AssertionError("expected Ack, got " + frame);
-    return frame.getAck();
+    return take(acks, "ack");
   }
 
-  /** Reads frames until {@code count} changes arrived, skipping acks; returns the changes. */
+  /** The next {@code count} changes, in the order they arrived. */
   public List<Change> changes(int count) {
     List<Change> result = new ArrayList<>();
-    while (result.size() < count) {
-      ServerFrame frame = next();
-      if (frame.hasChanges()) result.addAll(frame.getChanges().getChangesList());
-      else if (!frame.hasAck()) throw new AssertionError("expected Changes, got " + frame);
-    }
+    while (result.size() < count) result.add(take(changes, "change"));
     return result;
   }
 
@@ -141,7 +143,10 @@ public final class TestDevice implements AutoCloseable {
       partial.writeBytes(chunk);
       if (last) {
         try {
-          frames.add(ServerFrame.parseFrom(partial.toByteArray()));
+          ServerFrame frame = ServerFrame.parseFrom(partial.toByteArray());
+          if (frame.hasAck()) acks.add(frame.getAck());
+          else if (frame.hasChanges()) changes.addAll(frame.getChanges().getChangesList());
+          else frames.add(frame);
         } catch (InvalidProtocolBufferException e) {
           closed.completeExceptionally(e);
         }
