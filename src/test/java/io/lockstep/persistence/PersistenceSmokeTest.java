@@ -43,6 +43,9 @@ class PersistenceSmokeTest {
               """)
           .withFallback(database.config());
 
+  // Journal start-up (pool, first connection) can take seconds on a loaded CI machine.
+  private static final java.time.Duration STARTUP = java.time.Duration.ofSeconds(20);
+
   sealed interface Command {}
 
   record Add(String item, ActorRef<Integer> replyTo) implements Command {}
@@ -100,7 +103,7 @@ class PersistenceSmokeTest {
       TestProbe<Integer> acks = first.createTestProbe();
       for (int i = 1; i <= 5; i++) {
         ledger.tell(new Add("item-" + i, acks.ref()));
-        assertEquals(i, acks.receiveMessage());
+        assertEquals(i, acks.receiveMessage(STARTUP));
       }
     } finally {
       first.shutdownTestKit();
@@ -111,7 +114,7 @@ class PersistenceSmokeTest {
       var recovered = second.spawn(ledger("m-1"));
       TestProbe<List<String>> probe = second.createTestProbe();
       recovered.tell(new Get(probe.ref()));
-      assertEquals(List.of("item-1", "item-2", "item-3", "item-4", "item-5"), probe.receiveMessage());
+      assertEquals(List.of("item-1", "item-2", "item-3", "item-4", "item-5"), probe.receiveMessage(STARTUP));
     } finally {
       second.shutdownTestKit();
     }
