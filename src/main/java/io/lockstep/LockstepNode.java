@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.device.DeviceRoutes;
 import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.MerchantObserver;
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
@@ -94,7 +95,7 @@ public final class LockstepNode implements AutoCloseable {
     try {
       startManagement(system, settings);
       joinCluster(system, settings.remote());
-      MerchantEntity.init(system, settings.entity());
+      MerchantEntity.init(system, settings.entity(), MerchantObserver.NONE);
       ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens));
       log.info(
           "Lockstep node {} serving HTTP on {}",

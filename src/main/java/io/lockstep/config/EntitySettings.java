@@ -14,6 +14,7 @@ import java.time.Duration;
  * @param askTimeout bound of a request/reply with an entity
  * @param restartMinBackoff first delay before an entity restarts after a failed journal write
  * @param restartMaxBackoff longest such delay
+ * @param idempotencyKeys answered {@code Idempotency-Key}s each merchant remembers (in memory)
  */
 public record EntitySettings(
     int snapshotEvery,
@@ -23,7 +24,8 @@ public record EntitySettings(
     Duration passivationIdleTimeout,
     Duration askTimeout,
     Duration restartMinBackoff,
-    Duration restartMaxBackoff) {
+    Duration restartMaxBackoff,
+    int idempotencyKeys) {
 
   public EntitySettings {
     if (restartMaxBackoff.compareTo(restartMinBackoff) < 0) {
@@ -42,6 +44,7 @@ public record EntitySettings(
         LockstepSettings.positiveDuration(entity, "passivation-idle-timeout"),
         LockstepSettings.positiveDuration(entity, "ask-timeout"),
         LockstepSettings.positiveDuration(entity, "restart-min-backoff"),
-        LockstepSettings.positiveDuration(entity, "restart-max-backoff"));
+        LockstepSettings.positiveDuration(entity, "restart-max-backoff"),
+        LockstepSettings.positive(entity, "idempotency-keys"));
   }
 }

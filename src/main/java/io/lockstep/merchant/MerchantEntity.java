@@ -83,13 +83,21 @@ public final class MerchantEntity
       String deviceId,
       Authority authority,
       List<io.lockstep.protocol.v1.Mutation> mutations,
+      String idempotencyKey,
       ActorRef<SessionEvent> replyTo)
       implements Command {
     public Push {
       Objects.requireNonNull(deviceId, "deviceId");
       Objects.requireNonNull(authority, "authority");
       mutations = List.copyOf(mutations);
+      Objects.requireNonNull(idempotencyKey, "idempotencyKey");
       Objects.requireNonNull(replyTo, "replyTo");
+    }
+
+    /** A push without an idempotency key (devices: their counters make pushes idempotent). */
+    public Push(String deviceId, Authority authority, List<io.lockstep.protocol.v1.Mutation> mutations,
+        ActorRef<SessionEvent> replyTo) {
+      this(deviceId, authority, mutations, "", replyTo);
     }
   }
 
@@ -103,6 +111,46 @@ public final class MerchantEntity
       implements Command {}
 
   public record Unsubscribe(ActorRef<SessionEvent> inbox) implements Command {}
+
+  /** The resolved state, read by the entity so it is never stale across an acknowledged write. */
+  public record GetView(ActorRef<View> replyTo) implements Command {}
+
+  public record View(
+      String merchantId,
+      long headSeq,
+      List<io.lockstep.protocol.v1.Item> items,
+      List<io.lockstep.protocol.v1.Order> orders,
+      List<io.lockstep.protocol.v1.Conflict> conflicts)
+      implements TransientMessage {
+    public View {
+      items = List.copyOf(items);
+      orders = List.copyOf(orders);
+      conflicts = List.copyOf(conflicts);
+    }
+  }
+
+  /** The merchant's devices: every device that wrote or is subscribed. */
+  public record GetDevices(ActorRef<Devices> replyTo) implements Command {}
+
+  public record Devices(String merchantId, List<DeviceStatus> devices) implements TransientMessage {
+    public Devices {
+      devices = List.copyOf(devices);
+    }
+  }
+
+  /**
+   * Bookkeeping of one device. {@code lastDeliveredSeq} is what its session last reported
+   * (heartbeat), so it may trail by one heartbeat; 0 with {@code connectedSinceMillis} 0 when
+   * unknown since the entity started.
+   */
+  public record DeviceStatus(
+      String deviceId,
+      boolean connected,
+      long lastAckedCounter,
+      long lastDeliveredSeq,
+      long connectedSinceMillis,
+      String node)
+      implements TransientMessage {}
 
   /** Passivation and hand-off. */
   public enum Stop implements Command { INSTANCE }
@@ -146,23 +194,26 @@ public final class MerchantEntity
   // ---- construction --------------------------------------------------------------------------
 
   /** Registers the entity type with Cluster Sharding on this node. */
-  public static void init(ActorSystem<?> system, EntitySettings settings) {
+  public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer) {
     ClusterSharding.get(system)
         .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, Optional.of(ctx.getShard())))
+            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
                 .withStopMessage(Stop.INSTANCE));
   }
 
   /** The entity outside sharding (tests): it never passivates itself. */
   public static Behavior<Command> create(String merchantId, EntitySettings settings) {
-    return create(merchantId, settings, Optional.empty());
+    return create(merchantId, settings, MerchantObserver.NONE, Optional.empty());
   }
 
   private static Behavior<Command> create(
-      String merchantId, EntitySettings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+      String merchantId,
+      EntitySettings settings,
+      MerchantObserver observer,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, settings.passivationIdleTimeout().dividedBy(2));
-      return new MerchantEntity(ctx, merchantId, settings, shard, Clock.systemUTC());
+      return new MerchantEntity(ctx, merchantId, settings, observer, shard, Clock.systemUTC());
     }));
   }
 
@@ -176,15 +227,22 @@ public final class MerchantEntity
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ChangeWindow window;
-  private final Map<ActorRef<SessionEvent>, String> subscribers = new HashMap<>();
+  private final Map<ActorRef<SessionEvent>, Subscription> subscribers = new HashMap<>();
+  private final Map<String, Long> lastDeliveredByDevice = new HashMap<>();
+  private final Map<String, PushResult> answeredKeys;
+  private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
+  private final MerchantObserver observer;
   private final List<Push> buffer = new ArrayList<>();
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
+
+  private record Subscription(String deviceId, long connectedSinceMillis, long lastDeliveredSeq, String node) {}
 
   private MerchantEntity(
       ActorContext<Command> context,
       String merchantId,
       EntitySettings settings,
+      MerchantObserver observer,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
       Clock clock) {
     super(
@@ -195,7 +253,18 @@ public final class MerchantEntity
     this.settings = settings;
     this.clock = clock;
     this.shard = shard;
+    this.observer = observer;
+    this.answeredKeys = lruMap(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
+  }
+
+  private static <V> Map<String, V> lruMap(int capacity) {
+    return new java.util.LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+        return size() > capacity;
+      }
+    };
   }
 
   @Override
@@ -213,6 +282,7 @@ public final class MerchantEntity
   public SignalHandler<MerchantState> signalHandler() {
     return newSignalHandlerBuilder()
         .onSignal(RecoveryCompleted.instance(), this::onRecoveryCompleted)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.instance(), state -> observer.stopped(merchantId))
         .build();
   }
 
@@ -220,7 +290,9 @@ public final class MerchantEntity
     // After a failed write restarted us, forget what that write had put in the window or buffer.
     window.truncateAfter(state.headSeq());
     buffer.clear();
+    keysInFlight.clear(); // their pushes were never answered; the writers retry
     flushScheduled = false;
+    observer.started(merchantId, state.headSeq());
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -236,6 +308,8 @@ public final class MerchantEntity
         .onCommand(SubscriberStopped.class, (state, cmd) -> unsubscribe(cmd.inbox()))
         .onCommand(Stop.class, (state, cmd) -> Effect().stop().thenNoReply())
         .onCommand(IdleCheck.class, (state, cmd) -> onIdleCheck())
+        .onCommand(GetView.class, this::onGetView)
+        .onCommand(GetDevices.class, this::onGetDevices)
         .build();
   }
 
@@ -248,8 +322,44 @@ public final class MerchantEntity
     return Effect().noReply();
   }
 
+  private ReplyEffect<Event, MerchantState> onGetView(MerchantState state, GetView query) {
+    View view = new View(
+        merchantId,
+        state.headSeq(),
+        state.items().values().stream().map(DeviceProtocolMapper::toProto).toList(),
+        state.orders().values().stream().map(DeviceProtocolMapper::toProto).toList(),
+        state.conflicts().stream().map(DeviceProtocolMapper::toProto).toList());
+    return Effect().reply(query.replyTo(), view);
+  }
+
+  private ReplyEffect<Event, MerchantState> onGetDevices(MerchantState state, GetDevices query) {
+    Map<String, DeviceStatus> devices = new java.util.TreeMap<>();
+    state.lastCounters().forEach((device, counter) -> devices.put(device,
+        new DeviceStatus(device, false, counter, lastDeliveredByDevice.getOrDefault(device, 0L), 0, "")));
+    lastDeliveredByDevice.forEach((device, seq) -> devices.putIfAbsent(device,
+        new DeviceStatus(device, false, 0, seq, 0, "")));
+    for (Subscription sub : subscribers.values()) {
+      DeviceStatus known = devices.get(sub.deviceId());
+      long since = known != null && known.connected() ? Math.min(known.connectedSinceMillis(), sub.connectedSinceMillis()) : sub.connectedSinceMillis();
+      devices.put(sub.deviceId(), new DeviceStatus(sub.deviceId(), true, state.lastCounter(sub.deviceId()),
+          Math.max(sub.lastDeliveredSeq(), lastDeliveredByDevice.getOrDefault(sub.deviceId(), 0L)), since, sub.node()));
+    }
+    return Effect().reply(query.replyTo(), new Devices(merchantId, List.copyOf(devices.values())));
+  }
+
   private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
     lastActivityNanos = System.nanoTime();
+    if (!push.idempotencyKey().isEmpty()) {
+      String key = keyOf(push);
+      PushResult answered = answeredKeys.get(key);
+      if (answered != null) return Effect().reply(push.replyTo(), answered);
+      List<ActorRef<SessionEvent>> waiting = keysInFlight.get(key);
+      if (waiting != null) { // the first request with this key is still being written
+        waiting.add(push.replyTo());
+        return Effect().noReply();
+      }
+      keysInFlight.put(key, new ArrayList<>());
+    }
     buffer.add(push);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -259,6 +369,10 @@ public final class MerchantEntity
   }
 
   /** Resolves every buffered push against the state in arrival order and stores them in one write. */
+  private static String keyOf(Push push) {
+    return push.deviceId() + '\u0000' + push.idempotencyKey();
+  }
+
   private ReplyEffect<Event, MerchantState> onFlush(MerchantState state) {
     flushScheduled = false;
     if (buffer.isEmpty()) return Effect().noReply();
@@ -268,11 +382,13 @@ public final class MerchantEntity
     if (resolution.events().isEmpty()) {
       return Effect().none().thenRun(s -> resolution.replyAll()).thenNoReply();
     }
+    long writeStarted = System.nanoTime();
     return Effect()
         .persist(resolution.events())
         .thenRun(s -> {
+          observer.written(merchantId, resolution.events().size(), System.nanoTime() - writeStarted, s.headSeq());
           resolution.replyAll();
-          publish(resolution.events());
+          publish(resolution.events(), writeStarted);
         })
         .thenNoReply();
   }
@@ -311,9 +427,19 @@ public final class MerchantEntity
         }
       }
       PushResult result = new PushResult(acks);
-      replies.add(() -> push.replyTo().tell(result));
+      replies.add(() -> answer(push, result));
     }
     return new Resolution(List.copyOf(events), List.copyOf(replies));
+  }
+
+  private void answer(Push push, PushResult result) {
+    for (Ack ack : result.acks()) observer.acknowledged(merchantId, ack.getStatus(), 1);
+    push.replyTo().tell(result);
+    if (push.idempotencyKey().isEmpty()) return;
+    String key = keyOf(push);
+    answeredKeys.put(key, result);
+    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(key);
+    if (waiting != null) waiting.forEach(w -> w.tell(result));
   }
 
   private record Resolution(List<Event> events, List<Runnable> replies) {
@@ -356,19 +482,29 @@ public final class MerchantEntity
 
   // ---- fan-out and catch-up ------------------------------------------------------------------
 
-  private void publish(List<Event> events) {
-    if (subscribers.isEmpty()) return;
+  private void publish(List<Event> events, long writeStarted) {
     List<Change> changes = new ArrayList<>(events.size());
-    for (Event e : events) changes.add(toChange(((Recorded) e).proto()));
+    for (Event e : events) {
+      MutationRecorded recorded = ((Recorded) e).proto();
+      if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
+      changes.add(toChange(recorded));
+    }
+    if (subscribers.isEmpty()) return;
     for (Frame frame : changeFrames(changes)) {
       subscribers.keySet().forEach(s -> s.tell(frame));
     }
+    observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
   }
 
   private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {
     lastActivityNanos = System.nanoTime();
-    if (subscribers.put(cmd.inbox(), cmd.deviceId()) == null) {
+    Subscription previous = subscribers.get(cmd.inbox());
+    long since = previous != null ? previous.connectedSinceMillis() : clock.millis();
+    subscribers.put(cmd.inbox(), new Subscription(cmd.deviceId(), since, cmd.afterSeq(), nodeOf(cmd.session())));
+    lastDeliveredByDevice.merge(cmd.deviceId(), cmd.afterSeq(), Math::max);
+    if (previous == null) {
       context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
+      observer.subscribers(merchantId, subscribers.size());
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
     long afterSeq = Math.min(cmd.afterSeq(), state.headSeq());
@@ -377,12 +513,25 @@ public final class MerchantEntity
             .map(this::changeFrames)
             .orElseGet(() -> snapshotFrames(state));
     catchUp.forEach(cmd.inbox()::tell);
+    if (!catchUp.isEmpty()) {
+      boolean snapshot = catchUp.get(0).kind() != Frame.Kind.CHANGES;
+      observer.caughtUp(merchantId, snapshot ? 0 : (int) (state.headSeq() - afterSeq), snapshot);
+    }
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
-    subscribers.remove(inbox);
+    if (subscribers.remove(inbox) != null) observer.subscribers(merchantId, subscribers.size());
     return Effect().noReply();
+  }
+
+  /** The cluster address of the node a session runs on. */
+  private String nodeOf(ActorRef<?> session) {
+    org.apache.pekko.actor.Address address = session.path().address();
+    if (address.hasLocalScope()) {
+      address = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().address();
+    }
+    return address.toString();
   }
 
   private List<Frame> changeFrames(List<Change> changes) {

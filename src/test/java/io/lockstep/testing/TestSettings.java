@@ -10,5 +10,5 @@ public final class TestSettings {
   /** Snapshot every 100 events, a window of 5 changes, 2 changes per frame, 3 records per chunk. */
   public static final EntitySettings ENTITY =
       new EntitySettings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofSeconds(5),
-          Duration.ofMillis(50), Duration.ofMillis(200));
+          Duration.ofMillis(50), Duration.ofMillis(200), 100);
 }

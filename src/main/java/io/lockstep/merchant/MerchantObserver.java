@@ -1,0 +1,36 @@
+package io.lockstep.merchant;
+
+import io.lockstep.protocol.v1.AckStatus;
+
+/**
+ * What a merchant entity reports about its work, for metrics and the operator's load views.
+ * Called on the entity's own thread: implementations must be fast and must not block.
+ */
+public interface MerchantObserver {
+
+  /** An observer that ignores everything. */
+  MerchantObserver NONE = new MerchantObserver() {};
+
+  /** The entity started (after recovery) or stopped on this node. */
+  default void started(String merchantId, long headSeq) {}
+
+  default void stopped(String merchantId) {}
+
+  /** One journal write committed: {@code events} stored, taking {@code writeNanos}. */
+  default void written(String merchantId, int events, long writeNanos, long headSeq) {}
+
+  /** Mutations answered with {@code status}. */
+  default void acknowledged(String merchantId, AckStatus status, int count) {}
+
+  /** A concurrent edit resolved by {@code rule}. */
+  default void conflict(String merchantId, String rule) {}
+
+  /** One change batch sent to {@code subscribers} sessions, {@code nanos} after its write began. */
+  default void fannedOut(String merchantId, int subscribers, long nanos) {}
+
+  /** A subscriber caught up with {@code changes} changes (0 for a snapshot) or a snapshot of {@code records}. */
+  default void caughtUp(String merchantId, int changes, boolean snapshot) {}
+
+  /** The number of subscribed sessions changed. */
+  default void subscribers(String merchantId, int count) {}
+}
