@@ -5,6 +5,9 @@ import io.lockstep.config.LockstepSettings;
 import io.lockstep.device.DeviceRoutes;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.merchant.MerchantObserver;
+import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
@@ -115,7 +118,9 @@ public final class LockstepNode implements AutoCloseable {
 
   /** The public routes: device WebSocket, product API. */
   private static Route routes(ActorSystem<Void> system, LockstepSettings settings, TokenService tokens) {
-    return new DeviceRoutes(system, tokens, settings.device(), settings.limits()).route();
+    CurrentEventsByPersistenceIdQuery journal =
+        PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+    return new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits()).route();
   }
 
   private static void startManagement(ActorSystem<Void> system, LockstepSettings settings)

@@ -14,13 +14,15 @@ import java.time.Duration;
  * @param outgoingBufferFrames frames buffered towards a slow device before it is closed with
  *     {@code resync}
  * @param maxPushesInFlight unacknowledged pushes a device may have; one more closes it
+ * @param idleTimeout a device that sends nothing (not even {@code Ping}) for this long is closed
  */
 public record DeviceSettings(
     Duration helloTimeout,
     Duration requestTimeout,
     Duration heartbeat,
     int outgoingBufferFrames,
-    int maxPushesInFlight) {
+    int maxPushesInFlight,
+    Duration idleTimeout) {
 
   public DeviceSettings {
     if (outgoingBufferFrames < 2) {
@@ -35,6 +37,7 @@ public record DeviceSettings(
         LockstepSettings.positiveDuration(device, "request-timeout"),
         LockstepSettings.positiveDuration(device, "heartbeat"),
         device.getInt("outgoing-buffer-frames"),
-        LockstepSettings.positive(device, "max-pushes-in-flight"));
+        LockstepSettings.positive(device, "max-pushes-in-flight"),
+        LockstepSettings.positiveDuration(device, "idle-timeout"));
   }
 }

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param askTimeout bound of a request/reply with an entity
  * @param restartMinBackoff first delay before an entity restarts after a failed journal write
  * @param restartMaxBackoff longest such delay
+ * @param journalCatchUpLimit a device further behind than this many changes gets a snapshot
+ *     instead of a journal replay
  * @param idempotencyKeys answered {@code Idempotency-Key}s each merchant remembers (in memory)
  */
 public record EntitySettings(
@@ -25,6 +27,7 @@ public record EntitySettings(
     Duration askTimeout,
     Duration restartMinBackoff,
     Duration restartMaxBackoff,
+    int journalCatchUpLimit,
     int idempotencyKeys) {
 
   public EntitySettings {
@@ -45,6 +48,7 @@ public record EntitySettings(
         LockstepSettings.positiveDuration(entity, "ask-timeout"),
         LockstepSettings.positiveDuration(entity, "restart-min-backoff"),
         LockstepSettings.positiveDuration(entity, "restart-max-backoff"),
+        LockstepSettings.positive(entity, "journal-catch-up-limit"),
         LockstepSettings.positive(entity, "idempotency-keys"));
   }
 }

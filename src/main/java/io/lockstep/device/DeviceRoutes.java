@@ -1,6 +1,7 @@
 package io.lockstep.device;
 
 import io.lockstep.config.DeviceSettings;
+import io.lockstep.config.EntitySettings;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.security.TokenService;
 import java.util.UUID;
@@ -17,6 +18,7 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -35,13 +37,21 @@ public final class DeviceRoutes extends AllDirectives {
   private final ClusterSharding sharding;
   private final DeviceSettings settings;
   private final LimitSettings limits;
+  private final JournalCatchUp catchUp;
 
-  public DeviceRoutes(ActorSystem<?> system, TokenService tokens, DeviceSettings settings, LimitSettings limits) {
+  public DeviceRoutes(
+      ActorSystem<?> system,
+      TokenService tokens,
+      CurrentEventsByPersistenceIdQuery journal,
+      DeviceSettings settings,
+      EntitySettings entity,
+      LimitSettings limits) {
     this.system = system;
     this.tokens = tokens;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.limits = limits;
+    this.catchUp = new JournalCatchUp(journal, entity.changesPerFrame());
   }
 
   public Route route() {
@@ -50,8 +60,8 @@ public final class DeviceRoutes extends AllDirectives {
   }
 
   private Flow<Message, Message, NotUsed> connection() {
-    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
-        Source.<Message>queue(settings.outgoingBufferFrames()).preMaterialize(system);
+    Pair<BoundedSourceQueue<Outgoing>, Source<Outgoing, NotUsed>> out =
+        Source.<Outgoing>queue(settings.outgoingBufferFrames()).preMaterialize(system);
     ActorRef<DeviceSession.Command> session =
         system.systemActorOf(
             DeviceSession.create(out.first(), tokens, sharding, settings, limits),
@@ -70,7 +80,14 @@ public final class DeviceRoutes extends AllDirectives {
     // Not coupled: completing the outgoing side must not cancel the incoming one before the last
     // frame (an Error) is written; the session completes its queue when it stops, and the
     // incoming side ends with the peer's close.
-    return Flow.fromSinkAndSource(in, out.second());
+    return Flow.fromSinkAndSource(in, out.second().flatMapConcat(this::toMessages));
+  }
+
+  private Source<Message, NotUsed> toMessages(Outgoing outgoing) {
+    if (outgoing instanceof Outgoing.Frame frame) {
+      return Source.single(BinaryMessage.create(ByteString.fromArrayUnsafe(frame.serverFrame())));
+    }
+    return catchUp.frames((Outgoing.FromJournal) outgoing);
   }
 
   /** Reads a possibly streamed message whole, refusing more than the frame limit. */

@@ -5,6 +5,7 @@ import io.lockstep.config.DeviceSettings;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.domain.Authority;
 import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.MerchantEntity.CatchUpFromJournal;
 import io.lockstep.merchant.MerchantEntity.Frame;
 import io.lockstep.merchant.MerchantEntity.PushResult;
 import io.lockstep.merchant.MerchantEntity.SessionEvent;
@@ -31,8 +32,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
-import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.util.ByteString;
 
@@ -85,7 +84,7 @@ public final class DeviceSession {
   }
 
   public static Behavior<Command> create(
-      BoundedSourceQueue<Message> out,
+      BoundedSourceQueue<Outgoing> out,
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
@@ -97,7 +96,7 @@ public final class DeviceSession {
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
-  private final BoundedSourceQueue<Message> out;
+  private final BoundedSourceQueue<Outgoing> out;
   private final TokenService tokens;
   private final ClusterSharding sharding;
   private final DeviceSettings settings;
@@ -111,12 +110,13 @@ public final class DeviceSession {
   private long lastDeliveredSeq;
   private int pushesInFlight;
   private long lastProgressNanos;
+  private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
 
   private DeviceSession(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      BoundedSourceQueue<Message> out,
+      BoundedSourceQueue<Outgoing> out,
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
@@ -227,6 +227,7 @@ public final class DeviceSession {
   // ---- running -------------------------------------------------------------------------------
 
   private Behavior<Command> onInbound(Inbound msg) {
+    lastInboundNanos = System.nanoTime();
     ClientFrame frame = decode(msg.frame());
     if (frame == null) return closed();
     Behavior<Command> next;
@@ -265,6 +266,7 @@ public final class DeviceSession {
   private Behavior<Command> onEntityEvent(SessionEvent event) {
     if (event instanceof PushResult result) return onPushResult(result);
     if (event instanceof Frame frame) return onFrame(frame);
+    if (event instanceof CatchUpFromJournal range) return onJournalRange(range);
     return Behaviors.same(); // Subscribed again: answer to a heartbeat; its frames follow
   }
 
@@ -298,6 +300,21 @@ public final class DeviceSession {
     return Behaviors.same();
   }
 
+  /** Queues a journal range; the socket reads it when its turn comes, before later frames. */
+  private Behavior<Command> onJournalRange(CatchUpFromJournal range) {
+    if (range.toSeq() <= lastDeliveredSeq) return Behaviors.same();
+    if (range.fromSeq() > lastDeliveredSeq + 1) {
+      subscribe();
+      return Behaviors.same();
+    }
+    if (out.size() >= settings.outgoingBufferFrames() - 1) {
+      return close("resync", "device fell behind; reconnect with after_seq = last applied seq");
+    }
+    out.offer(new Outgoing.FromJournal(merchantId, lastDeliveredSeq + 1, range.toSeq()));
+    lastDeliveredSeq = range.toSeq();
+    return Behaviors.same();
+  }
+
   private byte[] dropDelivered(byte[] serverFrame) {
     try {
       ServerFrame parsed = ServerFrame.parseFrom(serverFrame);
@@ -312,6 +329,9 @@ public final class DeviceSession {
   }
 
   private Behavior<Command> onTick() {
+    if (System.nanoTime() - lastInboundNanos > settings.idleTimeout().toNanos()) {
+      return close("idle-timeout", "nothing received for " + settings.idleTimeout() + "; send Ping to keep the session");
+    }
     if (pushesInFlight > 0
         && System.nanoTime() - lastProgressNanos > settings.requestTimeout().toNanos()) {
       return close("unavailable", "merchant did not acknowledge in time; reconnect and resend");
@@ -351,7 +371,7 @@ public final class DeviceSession {
       close("resync", "device fell behind; reconnect with after_seq = last applied seq");
       return false;
     }
-    out.offer(BinaryMessage.create(ByteString.fromArrayUnsafe(bytes)));
+    out.offer(new Outgoing.Frame(bytes));
     return true;
   }
 
@@ -364,7 +384,7 @@ public final class DeviceSession {
       Objects.requireNonNull(code);
       if (!"resync".equals(code)) context.getLog().info("Closing device session ({}): {}", code, message);
       byte[] error = ServerFrame.newBuilder().setError(Error.newBuilder().setCode(code).setMessage(message)).build().toByteArray();
-      out.offer(BinaryMessage.create(ByteString.fromArrayUnsafe(error)));
+      out.offer(new Outgoing.Frame(error));
       out.complete();
     }
     return Behaviors.stopped();

@@ -60,6 +60,12 @@ final class ChangeWindow {
     return Optional.of(List.copyOf(result));
   }
 
+  /** The first seq held when the window runs up to {@code headSeq}; empty otherwise. */
+  Optional<Long> firstSeqUpTo(long headSeq) {
+    if (changes.isEmpty() || changes.peekLast().getSeq() != headSeq) return Optional.empty();
+    return Optional.of(changes.peekFirst().getSeq());
+  }
+
   int size() {
     return changes.size();
   }

@@ -170,6 +170,13 @@ public final class MerchantEntity
     }
   }
 
+  /**
+   * Catch-up the session reads from the journal itself ({@code fromSeq..toSeq}, both committed):
+   * the range is too old for the window but not so large that a snapshot is cheaper. Frames for
+   * later seqs follow this message, so the session delivers the range first.
+   */
+  public record CatchUpFromJournal(long fromSeq, long toSeq) implements SessionEvent {}
+
   /** Answer to {@link Subscribe}; catch-up {@link Frame}s follow, then live ones. */
   public record Subscribed(String merchantId, long headSeq, long lastCounter) implements SessionEvent {}
 
@@ -507,17 +514,31 @@ public final class MerchantEntity
       observer.subscribers(merchantId, subscribers.size());
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
-    long afterSeq = Math.min(cmd.afterSeq(), state.headSeq());
-    List<Frame> catchUp =
-        window.after(afterSeq, state.headSeq())
-            .map(this::changeFrames)
-            .orElseGet(() -> snapshotFrames(state));
-    catchUp.forEach(cmd.inbox()::tell);
-    if (!catchUp.isEmpty()) {
-      boolean snapshot = catchUp.get(0).kind() != Frame.Kind.CHANGES;
-      observer.caughtUp(merchantId, snapshot ? 0 : (int) (state.headSeq() - afterSeq), snapshot);
-    }
+    catchUp(state, Math.min(cmd.afterSeq(), state.headSeq()), cmd.inbox());
     return Effect().noReply();
+  }
+
+  /**
+   * Sends what a subscriber after {@code afterSeq} missed, cheapest source first: the window; the
+   * journal (read by the session) for the part before the window; a snapshot when the device is
+   * more than {@code journal-catch-up-limit} behind.
+   */
+  private void catchUp(MerchantState state, long afterSeq, ActorRef<SessionEvent> inbox) {
+    long head = state.headSeq();
+    if (afterSeq >= head) return;
+    Optional<List<Change>> fromWindow = window.after(afterSeq, head);
+    if (fromWindow.isPresent()) {
+      changeFrames(fromWindow.get()).forEach(inbox::tell);
+      observer.caughtUp(merchantId, fromWindow.get().size(), false);
+    } else if (head - afterSeq <= settings.journalCatchUpLimit()) {
+      long journalTo = window.firstSeqUpTo(head).orElse(head + 1) - 1;
+      inbox.tell(new CatchUpFromJournal(afterSeq + 1, journalTo));
+      window.after(journalTo, head).ifPresent(rest -> changeFrames(rest).forEach(inbox::tell));
+      observer.caughtUp(merchantId, (int) (head - afterSeq), false);
+    } else {
+      snapshotFrames(state).forEach(inbox::tell);
+      observer.caughtUp(merchantId, 0, true);
+    }
   }
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
@@ -528,9 +549,7 @@ public final class MerchantEntity
   /** The cluster address of the node a session runs on. */
   private String nodeOf(ActorRef<?> session) {
     org.apache.pekko.actor.Address address = session.path().address();
-    if (address.hasLocalScope()) {
-      address = org.apache.pekko.cluster.typed.Cluster.get(context.getSystem()).selfMember().address();
-    }
+    if (address.hasLocalScope()) address = context.getSystem().address();
     return address.toString();
   }
 

@@ -234,11 +234,27 @@ class MerchantEntityTest {
   }
 
   @Test
-  void subscriberTooFarBehindTheWindowGetsAChunkedSnapshot() throws Exception {
-    for (int i = 1; i <= 7; i++) push("d1", upsertItem(i, "item-" + i, "Item " + i, i)); // window holds 5
+  void subscriberBehindTheWindowReadsTheOlderPartFromTheJournalThenGetsTheWindow() throws Exception {
+    for (int i = 1; i <= 7; i++) push("d1", upsertItem(i, "item-" + i, "Item " + i, i)); // window holds 3..7
     TestProbe<SessionEvent> session = TEST_KIT.createTestProbe(SessionEvent.class);
 
     kit.runCommand(new MerchantEntity.Subscribe("d2", 0, session.getRef(), session.getRef()));
+
+    session.expectMessageClass(Subscribed.class);
+    MerchantEntity.CatchUpFromJournal range = session.expectMessageClass(MerchantEntity.CatchUpFromJournal.class);
+    assertEquals(1, range.fromSeq());
+    assertEquals(2, range.toSeq());
+    List<Change> rest = new ArrayList<>();
+    while (rest.size() < 5) rest.addAll(changesOf(session.expectMessageClass(Frame.class)));
+    assertEquals(List.of(3L, 4L, 5L, 6L, 7L), rest.stream().map(Change::getSeq).toList());
+  }
+
+  @Test
+  void subscriberFurtherBehindThanTheJournalLimitGetsAChunkedSnapshot() throws Exception {
+    for (int i = 1; i <= 12; i++) push("d1", upsertItem(i, "item-" + i, "Item " + i, i)); // limit is 10
+    TestProbe<SessionEvent> session = TEST_KIT.createTestProbe(SessionEvent.class);
+
+    kit.runCommand(new MerchantEntity.Subscribe("d2", 1, session.getRef(), session.getRef()));
 
     session.expectMessageClass(Subscribed.class);
     int items = 0;
@@ -247,10 +263,10 @@ class MerchantEntityTest {
       frame = session.expectMessageClass(Frame.class);
       ServerFrame decoded = ServerFrame.parseFrom(frame.serverFrame());
       assertTrue(decoded.hasSnapshot());
-      assertEquals(7, decoded.getSnapshot().getSeq());
+      assertEquals(12, decoded.getSnapshot().getSeq());
       items += decoded.getSnapshot().getItemsCount();
     } while (frame.kind() != Frame.Kind.SNAPSHOT_LAST);
-    assertEquals(7, items);
+    assertEquals(12, items);
   }
 
   @Test

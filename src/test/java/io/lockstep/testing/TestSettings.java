@@ -7,8 +7,11 @@ import java.time.Duration;
 public final class TestSettings {
   private TestSettings() {}
 
-  /** Snapshot every 100 events, a window of 5 changes, 2 changes per frame, 3 records per chunk. */
+  /**
+   * Snapshot every 100 events, a window of 5 changes, 2 changes per frame, 3 records per chunk,
+   * journal catch-up up to 10 changes behind.
+   */
   public static final EntitySettings ENTITY =
       new EntitySettings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofSeconds(5),
-          Duration.ofMillis(50), Duration.ofMillis(200), 100);
+          Duration.ofMillis(50), Duration.ofMillis(200), 10, 100);
 }
