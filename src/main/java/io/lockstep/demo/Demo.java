@@ -100,6 +100,7 @@ public final class Demo {
           options.devices(), options.merchants(), options.duration().toSeconds(), options.seed(),
           node.httpPort());
       createDevices();
+      awaitFirstConnections();
       traffic();
       Verdict verdict = settle();
       keepFiles = !verdict.converged();
@@ -141,6 +142,19 @@ public final class Demo {
           () -> client(merchant, device, dir.resolve("devices").resolve(device + ".store"))));
     }
     devices.forEach(SimulatedDevice::goOnline);
+  }
+
+  /** The first connections wait for the node's cluster and sharding; traffic starts after. */
+  private void awaitFirstConnections() throws InterruptedException {
+    long started = System.nanoTime();
+    for (SimulatedDevice device : devices) {
+      if (!device.client().awaitConnected(SETTLE_TIMEOUT)) {
+        throw new IllegalStateException(device.deviceId() + " could not connect: "
+            + device.client().connectionState());
+      }
+    }
+    out.printf("all %d devices connected in %d ms%n", devices.size(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
   }
 
   private LockstepClient client(String merchant, String device, Path store) {

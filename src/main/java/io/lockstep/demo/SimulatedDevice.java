@@ -60,7 +60,8 @@ final class SimulatedDevice {
   }
 
   long acknowledged() {
-    return submitted.get() - client.view().unacknowledged();
+    long taken = submitted.get(); // read first: a racing submit can only under-count
+    return Math.max(0, taken - client.view().unacknowledged());
   }
 
   long refused() {
