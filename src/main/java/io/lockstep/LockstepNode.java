@@ -1,0 +1,234 @@
+package io.lockstep;
+
+import com.typesafe.config.Config;
+import io.lockstep.config.LockstepSettings;
+import io.lockstep.device.DeviceRoutes;
+import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.config.RemoteSettings;
+import io.lockstep.config.SeedNode;
+import io.lockstep.persistence.SchemaMigration;
+import io.lockstep.security.SigningKeyException;
+import io.lockstep.security.TokenService;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running Lockstep node: schema migrated, actor system {@value #SYSTEM_NAME} in its cluster,
+ * management and the public HTTP server bound.
+ *
+ * <p>Start-up order matters: configuration and keys are checked and the database migrated before
+ * the actor system exists, so a broken deployment fails fast with one clear reason.
+ */
+public final class LockstepNode implements AutoCloseable {
+
+  /** Name of the actor system; identical on every node of a cluster. */
+  public static final String SYSTEM_NAME = "lockstep";
+
+  private static final Logger log = LoggerFactory.getLogger(LockstepNode.class);
+
+  private final ActorSystem<Void> system;
+  private final LockstepSettings settings;
+  private final TokenService tokens;
+  private final ServerBinding binding;
+
+  private LockstepNode(
+      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, ServerBinding binding) {
+    this.system = system;
+    this.settings = settings;
+    this.tokens = tokens;
+    this.binding = binding;
+  }
+
+  /**
+   * Starts a node with a resolved configuration (see {@link io.lockstep.config.LockstepConfig}).
+   * Blocks until the HTTP server is bound.
+   *
+   * @throws StartupException naming the reason when any step fails; nothing is left running
+   */
+  public static LockstepNode start(Config config) throws StartupException {
+    LockstepSettings settings;
+    try {
+      settings = LockstepSettings.from(config);
+    } catch (RuntimeException e) {
+      throw new StartupException("invalid configuration: " + e.getMessage(), e);
+    }
+    TokenService tokens;
+    try {
+      tokens = TokenService.create(settings.tokens());
+    } catch (SigningKeyException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+    try {
+      int applied = SchemaMigration.migrate(settings.database());
+      log.info("Database {} ready ({} migrations applied)", settings.database().kind(), applied);
+    } catch (SchemaMigration.SchemaMigrationException e) {
+      throw new StartupException(e.getMessage(), e);
+    }
+
+    ActorSystem<Void> system;
+    try {
+      system = ActorSystem.create(guardian(), SYSTEM_NAME, config);
+    } catch (RuntimeException e) {
+      throw new StartupException("actor system failed to start: " + e.getMessage(), e);
+    }
+    try {
+      startManagement(system, settings);
+      joinCluster(system, settings.remote());
+      MerchantEntity.init(system, settings.entity());
+      ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens));
+      log.info(
+          "Lockstep node {} serving HTTP on {}",
+          Cluster.get(system).selfMember().address(),
+          binding.localAddress());
+      return new LockstepNode(system, settings, tokens, binding);
+    } catch (StartupException | RuntimeException e) {
+      system.terminate();
+      awaitTermination(system, settings);
+      throw e instanceof StartupException s ? s : new StartupException(e.getMessage(), e);
+    }
+  }
+
+  private static Behavior<Void> guardian() {
+    return Behaviors.setup(context -> Behaviors.empty());
+  }
+
+  /** The public routes: device WebSocket, product API. */
+  private static Route routes(ActorSystem<Void> system, LockstepSettings settings, TokenService tokens) {
+    return new DeviceRoutes(system, tokens, settings.device(), settings.limits()).route();
+  }
+
+  private static void startManagement(ActorSystem<Void> system, LockstepSettings settings)
+      throws StartupException {
+    PekkoManagement management = PekkoManagement.get(system);
+    await(management.start(), settings, "management HTTP on port " + settings.management().port());
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
+            "lockstep-management-stop",
+            management::stop);
+  }
+
+  private static void joinCluster(ActorSystem<Void> system, RemoteSettings remote) {
+    Cluster cluster = Cluster.get(system);
+    if (remote.formation() == RemoteSettings.Formation.KUBERNETES) {
+      ClusterBootstrap.get(system).start();
+      log.info("Forming the cluster with Cluster Bootstrap");
+      return;
+    }
+    List<Address> seeds =
+        remote.seedNodes().isEmpty()
+            ? List.of(cluster.selfMember().address())
+            : remote.seedNodes().stream()
+                .map(node -> AddressFromURIString.parse(node.address(SYSTEM_NAME)))
+                .toList();
+    log.info("Joining cluster via seed nodes {}", seeds);
+    cluster.manager().tell(new JoinSeedNodes(seeds));
+  }
+
+  private static ServerBinding bindHttp(ActorSystem<Void> system, LockstepSettings settings, Route routes)
+      throws StartupException {
+    var http = settings.http();
+    ServerBinding binding =
+        await(
+            Http.get(system).newServerAt(http.host(), http.port()).bind(routes),
+            settings,
+            "HTTP on " + http.host() + ":" + http.port());
+    binding.addToCoordinatedShutdown(http.shutdownDeadline(), system);
+    return binding;
+  }
+
+  private static <T> T await(CompletionStage<T> stage, LockstepSettings settings, String what)
+      throws StartupException {
+    try {
+      return stage
+          .toCompletableFuture()
+          .get(settings.http().bindTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      throw new StartupException("cannot bind " + what + ": " + cause.getMessage(), cause);
+    } catch (TimeoutException e) {
+      throw new StartupException("binding " + what + " timed out", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while binding " + what, e);
+    }
+  }
+
+  private static void awaitTermination(ActorSystem<Void> system, LockstepSettings settings) {
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(
+          settings.http().shutdownDeadline().toMillis() * 3, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("Actor system did not terminate cleanly after failed start-up", e);
+    }
+  }
+
+  /** The node's actor system. */
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  /** The settings the node runs with. */
+  public LockstepSettings settings() {
+    return settings;
+  }
+
+  /** The token service verifying device, service and operator tokens. */
+  public TokenService tokens() {
+    return tokens;
+  }
+
+  /** Where the public HTTP server listens (the real port when configured with 0). */
+  public InetSocketAddress httpAddress() {
+    return binding.localAddress();
+  }
+
+  /** The bound port of the public HTTP server. */
+  public int httpPort() {
+    return binding.localAddress().getPort();
+  }
+
+  /** Leaves the cluster and stops the node through coordinated shutdown. */
+  public CompletionStage<Done> stop() {
+    // Terminating runs coordinated shutdown: unbind, leave the cluster, hand over shards.
+    system.terminate();
+    return system.getWhenTerminated();
+  }
+
+  /** Stops the node and waits until it has terminated. */
+  @Override
+  public void close() {
+    stop().toCompletableFuture().join();
+  }
+
+  /** The node could not start; the message says why, in operator terms. */
+  public static final class StartupException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public StartupException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

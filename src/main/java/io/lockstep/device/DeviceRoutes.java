@@ -1,0 +1,96 @@
+package io.lockstep.device;
+
+import io.lockstep.config.DeviceSettings;
+import io.lockstep.config.LimitSettings;
+import io.lockstep.security.TokenService;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * The device WebSocket endpoint {@code /v1/devices/ws}: one {@link DeviceSession} per
+ * connection, reading whole binary messages up to the configured frame limit with
+ * backpressure, writing through a bounded buffer the session owns.
+ */
+public final class DeviceRoutes extends AllDirectives {
+  private final ActorSystem<?> system;
+  private final TokenService tokens;
+  private final ClusterSharding sharding;
+  private final DeviceSettings settings;
+  private final LimitSettings limits;
+
+  public DeviceRoutes(ActorSystem<?> system, TokenService tokens, DeviceSettings settings, LimitSettings limits) {
+    this.system = system;
+    this.tokens = tokens;
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.limits = limits;
+  }
+
+  public Route route() {
+    return path(PathMatchers.segment("v1").slash("devices").slash("ws"),
+        () -> handleWebSocketMessages(connection()));
+  }
+
+  private Flow<Message, Message, NotUsed> connection() {
+    Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> out =
+        Source.<Message>queue(settings.outgoingBufferFrames()).preMaterialize(system);
+    ActorRef<DeviceSession.Command> session =
+        system.systemActorOf(
+            DeviceSession.create(out.first(), tokens, sharding, settings, limits),
+            "device-session-" + UUID.randomUUID(),
+            Props.empty());
+    Sink<Message, NotUsed> in =
+        Flow.<Message>create()
+            .mapAsync(1, this::readWhole)
+            .to(ActorSink.actorRefWithBackpressure(
+                session,
+                (ackTo, frame) -> new DeviceSession.Inbound(frame, ackTo),
+                DeviceSession.StreamStarted::new,
+                DeviceSession.InboundAck.INSTANCE,
+                DeviceSession.StreamClosed.INSTANCE,
+                DeviceSession.StreamFailed::new));
+    // Not coupled: completing the outgoing side must not cancel the incoming one before the last
+    // frame (an Error) is written; the session completes its queue when it stops, and the
+    // incoming side ends with the peer's close.
+    return Flow.fromSinkAndSource(in, out.second());
+  }
+
+  /** Reads a possibly streamed message whole, refusing more than the frame limit. */
+  private CompletionStage<DeviceSession.Received> readWhole(Message message) {
+    int limit = limits.maxFrameBytes();
+    if (message.isText()) {
+      return message.asTextMessage().getStreamedText().runWith(Sink.ignore(), system)
+          .thenApply(done -> new DeviceSession.Received.Text());
+    }
+    BinaryMessage binary = message.asBinaryMessage();
+    if (binary.isStrict()) {
+      ByteString data = binary.getStrictData();
+      return CompletableFuture.completedFuture(data.size() > limit
+          ? new DeviceSession.Received.TooLarge(limit)
+          : new DeviceSession.Received.Binary(data));
+    }
+    return binary.getStreamedData()
+        .runFold(ByteString.emptyByteString(), (acc, chunk) -> acc.size() > limit ? acc : acc.concat(chunk), system)
+        .thenApply(data -> data.size() > limit
+            ? new DeviceSession.Received.TooLarge(limit)
+            : new DeviceSession.Received.Binary(data));
+  }
+}

@@ -1,0 +1,376 @@
+package io.lockstep.device;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.lockstep.config.DeviceSettings;
+import io.lockstep.config.LimitSettings;
+import io.lockstep.domain.Authority;
+import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.MerchantEntity.Frame;
+import io.lockstep.merchant.MerchantEntity.PushResult;
+import io.lockstep.merchant.MerchantEntity.SessionEvent;
+import io.lockstep.merchant.MerchantEntity.Subscribed;
+import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.ClientFrame;
+import io.lockstep.protocol.v1.Error;
+import io.lockstep.protocol.v1.Hello;
+import io.lockstep.protocol.v1.Pong;
+import io.lockstep.protocol.v1.Push;
+import io.lockstep.protocol.v1.ServerFrame;
+import io.lockstep.protocol.v1.Welcome;
+import io.lockstep.security.DevicePrincipal;
+import io.lockstep.security.InvalidTokenException;
+import io.lockstep.security.TokenService;
+import java.time.Duration;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.BehaviorBuilder;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * One device connection: authenticates the device, subscribes it to its merchant, forwards its
+ * pushes and writes acks and changes back, in seq order, without gaps or repeats.
+ *
+ * <pre>
+ *  state        on                         does
+ *  awaitHello   Hello (valid token)        Subscribe to the token's merchant   -> subscribing
+ *               anything else / timeout    Error, close
+ *  subscribing  Subscribed                 Welcome, then catch-up frames       -> running
+ *  running      Push                       forward to the entity (bounded in flight)
+ *               PushResult                 one Ack frame per mutation
+ *               Frame                      forward what is after the last delivered seq
+ *               heartbeat                  re-Subscribe from the last delivered seq
+ * </pre>
+ *
+ * <p>The session is pinned to the merchant and device of its token, whatever a frame says. It
+ * never blocks the entity: when its outgoing buffer is full it sends {@code resync} and closes;
+ * the device reconnects from its last applied seq.
+ */
+public final class DeviceSession {
+
+  /** What the session actor receives. */
+  public sealed interface Command {}
+
+  /** A frame read from the socket; {@code ackTo} releases the next one (backpressure). */
+  record Inbound(Received frame, ActorRef<InboundAck> ackTo) implements Command {}
+
+  record StreamStarted(ActorRef<InboundAck> ackTo) implements Command {}
+
+  enum StreamClosed implements Command { INSTANCE }
+
+  record StreamFailed(Throwable cause) implements Command {}
+
+  enum InboundAck { INSTANCE }
+
+  private record FromEntity(SessionEvent event) implements Command {}
+
+  private enum Tick implements Command { INSTANCE }
+
+  /** A WebSocket message after reading it whole, or why it could not be. */
+  sealed interface Received {
+    record Binary(ByteString bytes) implements Received {}
+
+    record Text() implements Received {}
+
+    record TooLarge(int limit) implements Received {}
+  }
+
+  public static Behavior<Command> create(
+      BoundedSourceQueue<Message> out,
+      TokenService tokens,
+      ClusterSharding sharding,
+      DeviceSettings settings,
+      LimitSettings limits) {
+    return Behaviors.setup(
+        ctx -> Behaviors.withTimers(
+            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, limits).awaitHello()));
+  }
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final BoundedSourceQueue<Message> out;
+  private final TokenService tokens;
+  private final ClusterSharding sharding;
+  private final DeviceSettings settings;
+  private final LimitSettings limits;
+  private final ActorRef<SessionEvent> inbox;
+
+  // Set once the device is authenticated.
+  private String merchantId;
+  private String deviceId;
+  private EntityRef<MerchantEntity.Command> merchant;
+  private long lastDeliveredSeq;
+  private int pushesInFlight;
+  private long lastProgressNanos;
+  private Inbound held; // an inbound frame waiting for the subscription
+
+  private DeviceSession(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      BoundedSourceQueue<Message> out,
+      TokenService tokens,
+      ClusterSharding sharding,
+      DeviceSettings settings,
+      LimitSettings limits) {
+    this.context = context;
+    this.timers = timers;
+    this.out = out;
+    this.tokens = tokens;
+    this.sharding = sharding;
+    this.settings = settings;
+    this.limits = limits;
+    // One adapter for everything the entity sends keeps the entity's send order.
+    this.inbox = context.messageAdapter(SessionEvent.class, FromEntity::new);
+  }
+
+  // ---- states --------------------------------------------------------------------------------
+
+  private Behavior<Command> awaitHello() {
+    timers.startSingleTimer(Tick.INSTANCE, settings.helloTimeout());
+    return streamLifecycle()
+        .onMessage(Inbound.class, this::onHello)
+        .onMessageEquals(Tick.INSTANCE, () -> close("hello-timeout", "no Hello within " + settings.helloTimeout()))
+        .build();
+  }
+
+  private Behavior<Command> subscribing() {
+    timers.startSingleTimer(Tick.INSTANCE, settings.requestTimeout());
+    return streamLifecycle()
+        .onMessage(Inbound.class, msg -> { held = msg; return Behaviors.same(); })
+        .onMessage(FromEntity.class, this::onFirstEvent)
+        .onMessageEquals(Tick.INSTANCE, () -> close("unavailable", "merchant did not answer; retry later"))
+        .build();
+  }
+
+  private Behavior<Command> running() {
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.heartbeat());
+    return streamLifecycle()
+        .onMessage(Inbound.class, this::onInbound)
+        .onMessage(FromEntity.class, msg -> onEntityEvent(msg.event()))
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .build();
+  }
+
+  private BehaviorBuilder<Command> streamLifecycle() {
+    return Behaviors.<Command>receive(Command.class)
+        .onMessage(StreamStarted.class, msg -> { msg.ackTo().tell(InboundAck.INSTANCE); return Behaviors.same(); })
+        .onMessageEquals(StreamClosed.INSTANCE, Behaviors::stopped)
+        .onMessage(StreamFailed.class, msg -> Behaviors.stopped())
+        .onSignal(PostStop.class, signal -> {
+          if (!closing) out.complete(); // the socket never outlives its session
+          return Behaviors.same();
+        });
+  }
+
+  // ---- hello ---------------------------------------------------------------------------------
+
+  private Behavior<Command> onHello(Inbound msg) {
+    ClientFrame frame = decode(msg.frame());
+    if (frame == null) return closed();
+    if (!frame.hasHello()) return close("expected-hello", "the first frame must be Hello");
+    Hello hello = frame.getHello();
+    DevicePrincipal principal;
+    try {
+      if (!(tokens.verify(hello.getToken()) instanceof DevicePrincipal device)) {
+        return close("unauthenticated", "not a device token");
+      }
+      principal = device;
+    } catch (InvalidTokenException e) {
+      context.getLog().info("Device authentication failed: {}", e.getMessage());
+      return close("unauthenticated", "invalid token: " + e.getMessage());
+    }
+    if (!hello.getDeviceId().isEmpty() && !hello.getDeviceId().equals(principal.deviceId())) {
+      return close("device-mismatch", "Hello.device_id does not match the token");
+    }
+    merchantId = principal.merchantId();
+    deviceId = principal.deviceId();
+    lastDeliveredSeq = hello.getAfterSeq();
+    merchant = sharding.entityRefFor(MerchantEntity.ENTITY_KEY, merchantId);
+    subscribe();
+    msg.ackTo().tell(InboundAck.INSTANCE);
+    return subscribing();
+  }
+
+  private void subscribe() {
+    merchant.tell(new MerchantEntity.Subscribe(deviceId, lastDeliveredSeq, inbox, context.getSelf()));
+  }
+
+  private Behavior<Command> onFirstEvent(FromEntity msg) {
+    if (!(msg.event() instanceof Subscribed subscribed)) return Behaviors.same();
+    if (!send(ServerFrame.newBuilder()
+        .setWelcome(Welcome.newBuilder()
+            .setMerchantId(subscribed.merchantId())
+            .setHeadSeq(subscribed.headSeq())
+            .setLastCounter(subscribed.lastCounter()))
+        .build())) {
+      return closed();
+    }
+    context.getLog().debug("Device {} of merchant {} subscribed at seq {}", deviceId, merchantId, lastDeliveredSeq);
+    Behavior<Command> next = running();
+    if (held != null) {
+      Inbound pending = held;
+      held = null;
+      context.getSelf().tell(pending);
+    }
+    return next;
+  }
+
+  // ---- running -------------------------------------------------------------------------------
+
+  private Behavior<Command> onInbound(Inbound msg) {
+    ClientFrame frame = decode(msg.frame());
+    if (frame == null) return closed();
+    Behavior<Command> next;
+    switch (frame.getFrameCase()) {
+      case PUSH -> next = onPush(frame.getPush());
+      case PING -> next = send(ServerFrame.newBuilder().setPong(Pong.newBuilder().setNonce(frame.getPing().getNonce())).build())
+          ? Behaviors.same() : closed();
+      case HELLO -> next = close("protocol-violation", "Hello may only be the first frame");
+      default -> next = close("bad-frame", "empty or unknown ClientFrame");
+    }
+    if (!closing) msg.ackTo().tell(InboundAck.INSTANCE);
+    return next;
+  }
+
+  private Behavior<Command> onPush(Push push) {
+    if (push.getMutationsCount() == 0) return Behaviors.same();
+    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
+      return close("too-many-mutations",
+          "a push may hold at most " + limits.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount());
+    }
+    for (io.lockstep.protocol.v1.Mutation m : push.getMutationsList()) {
+      if (m.getOpCase() == io.lockstep.protocol.v1.Mutation.OpCase.OP_NOT_SET) {
+        return close("unknown-op", "mutation with counter " + m.getCounter() + " has no op this server knows; nothing of this push was applied");
+      }
+    }
+    if (pushesInFlight >= settings.maxPushesInFlight()) {
+      return close("too-many-in-flight",
+          "at most " + settings.maxPushesInFlight() + " unacknowledged pushes; wait for acks");
+    }
+    if (pushesInFlight == 0) lastProgressNanos = System.nanoTime();
+    pushesInFlight++;
+    merchant.tell(new MerchantEntity.Push(deviceId, Authority.DEVICE, push.getMutationsList(), inbox));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onEntityEvent(SessionEvent event) {
+    if (event instanceof PushResult result) return onPushResult(result);
+    if (event instanceof Frame frame) return onFrame(frame);
+    return Behaviors.same(); // Subscribed again: answer to a heartbeat; its frames follow
+  }
+
+  private Behavior<Command> onPushResult(PushResult result) {
+    pushesInFlight = Math.max(0, pushesInFlight - 1);
+    lastProgressNanos = System.nanoTime();
+    for (Ack ack : result.acks()) {
+      if (!send(ServerFrame.newBuilder().setAck(ack).build())) return closed();
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onFrame(Frame frame) {
+    switch (frame.kind()) {
+      case CHANGES -> {
+        if (frame.lastSeq() <= lastDeliveredSeq) return Behaviors.same();
+        if (frame.firstSeq() > lastDeliveredSeq + 1) {
+          subscribe(); // a gap: the entity restarted or moved; catch up from where we are
+          return Behaviors.same();
+        }
+        byte[] bytes = frame.firstSeq() <= lastDeliveredSeq ? dropDelivered(frame.serverFrame()) : frame.serverFrame();
+        if (!sendBytes(bytes)) return closed();
+        lastDeliveredSeq = frame.lastSeq();
+      }
+      case SNAPSHOT_CHUNK, SNAPSHOT_LAST -> {
+        if (frame.lastSeq() <= lastDeliveredSeq) return Behaviors.same();
+        if (!sendBytes(frame.serverFrame())) return closed();
+        if (frame.kind() == Frame.Kind.SNAPSHOT_LAST) lastDeliveredSeq = frame.lastSeq();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private byte[] dropDelivered(byte[] serverFrame) {
+    try {
+      ServerFrame parsed = ServerFrame.parseFrom(serverFrame);
+      var changes = parsed.getChanges().getChangesList().stream().filter(c -> c.getSeq() > lastDeliveredSeq).toList();
+      return ServerFrame.newBuilder()
+          .setChanges(io.lockstep.protocol.v1.Changes.newBuilder().addAllChanges(changes))
+          .build()
+          .toByteArray();
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("entity sent an undecodable frame", e);
+    }
+  }
+
+  private Behavior<Command> onTick() {
+    if (pushesInFlight > 0
+        && System.nanoTime() - lastProgressNanos > settings.requestTimeout().toNanos()) {
+      return close("unavailable", "merchant did not acknowledge in time; reconnect and resend");
+    }
+    subscribe(); // heartbeat: keeps the entity from passivating, re-subscribes after a restart
+    return Behaviors.same();
+  }
+
+  // ---- frames --------------------------------------------------------------------------------
+
+  /** Decodes a client frame, or closes the session and returns null. */
+  private ClientFrame decode(Received received) {
+    if (received instanceof Received.TooLarge tooLarge) {
+      close("frame-too-large", "frames are limited to " + tooLarge.limit() + " bytes");
+      return null;
+    }
+    if (received instanceof Received.Text) {
+      close("bad-frame", "text frames are not supported; send binary protobuf ClientFrame");
+      return null;
+    }
+    try {
+      return ClientFrame.parseFrom(((Received.Binary) received).bytes().toArray());
+    } catch (InvalidProtocolBufferException e) {
+      close("bad-frame", "not a lockstep.v1.ClientFrame");
+      return null;
+    }
+  }
+
+  private boolean send(ServerFrame frame) {
+    return sendBytes(frame.toByteArray());
+  }
+
+  /** Offers a frame to the socket; on a full buffer sends {@code resync} and closes instead. */
+  private boolean sendBytes(byte[] bytes) {
+    if (out.size() >= settings.outgoingBufferFrames() - 1) {
+      context.getLog().info("Device {} of merchant {} is too slow; closing with resync", deviceId, merchantId);
+      close("resync", "device fell behind; reconnect with after_seq = last applied seq");
+      return false;
+    }
+    out.offer(BinaryMessage.create(ByteString.fromArrayUnsafe(bytes)));
+    return true;
+  }
+
+  private boolean closing;
+
+  /** Sends an Error frame (using the slot reserved for it) and completes the connection. */
+  private Behavior<Command> close(String code, String message) {
+    if (!closing) {
+      closing = true;
+      Objects.requireNonNull(code);
+      if (!"resync".equals(code)) context.getLog().info("Closing device session ({}): {}", code, message);
+      byte[] error = ServerFrame.newBuilder().setError(Error.newBuilder().setCode(code).setMessage(message)).build().toByteArray();
+      out.offer(BinaryMessage.create(ByteString.fromArrayUnsafe(error)));
+      out.complete();
+    }
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> closed() {
+    return Behaviors.stopped();
+  }
+}

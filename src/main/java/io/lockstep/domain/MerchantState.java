@@ -1,0 +1,323 @@
+package io.lockstep.domain;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Everything the merchant entity decides with: items, orders, the merchant head seq, each device's
+ * highest stored counter and a bounded log of conflicts. Immutable; every change returns a copy.
+ *
+ * <p>{@link #apply} is the server's merge function. It is deterministic (sorted maps only, no wall
+ * clock) and, for a set of mutations delivered in causal order (a mutation after every mutation
+ * its base covers, each device in counter order), every arrival order yields equal items, orders,
+ * head seq and last counters; only the conflict log (which mutation met which) differs.
+ *
+ * <p>{@link #withResolved} and {@link #applyLocal} serve device replicas: records replaced by the
+ * server's resolved views, own pending mutations applied optimistically on top (see
+ * {@link DeviceReplica}).
+ *
+ * <p>Known cost: each change copies the touched sorted map (O(records)).
+ */
+public final class MerchantState {
+
+  /** Conflicts kept in the log unless configured otherwise. */
+  public static final int DEFAULT_CONFLICT_CAPACITY = 1000;
+
+  private static final MerchantState EMPTY = new MerchantState(new TreeMap<>(), new TreeMap<>(),
+      0, new TreeMap<>(), List.of(), DEFAULT_CONFLICT_CAPACITY);
+
+  private final SortedMap<String, Item> items;
+  private final SortedMap<String, Order> orders;
+  private final long headSeq;
+  private final SortedMap<String, Long> lastCounters;
+  private final List<Conflict> conflicts;
+  private final int conflictCapacity;
+
+  private MerchantState(SortedMap<String, Item> items, SortedMap<String, Order> orders,
+      long headSeq, SortedMap<String, Long> lastCounters, List<Conflict> conflicts,
+      int conflictCapacity) {
+    this.items = Collections.unmodifiableSortedMap(items);
+    this.orders = Collections.unmodifiableSortedMap(orders);
+    this.headSeq = headSeq;
+    this.lastCounters = Collections.unmodifiableSortedMap(lastCounters);
+    this.conflicts = List.copyOf(conflicts);
+    this.conflictCapacity = conflictCapacity;
+  }
+
+  /** The state of a merchant nothing happened to, keeping up to 1000 conflicts. */
+  public static MerchantState empty() {
+    return EMPTY;
+  }
+
+  /** The empty state keeping up to {@code conflictCapacity} conflicts. */
+  public static MerchantState empty(int conflictCapacity) {
+    return EMPTY.withConflictCapacity(conflictCapacity);
+  }
+
+  /**
+   * A state from its parts, as a snapshot stores them.
+   *
+   * @throws IllegalArgumentException when a record's key differs from its id, or a number is out
+   *     of range
+   */
+  public static MerchantState restore(Collection<Item> items, Collection<Order> orders,
+      long headSeq, Map<String, Long> lastCounters, List<Conflict> conflicts,
+      int conflictCapacity) {
+    if (headSeq < 0) {
+      throw new IllegalArgumentException("headSeq < 0: " + headSeq);
+    }
+    TreeMap<String, Item> itemMap = new TreeMap<>();
+    items.forEach(item -> itemMap.put(item.itemId(), item));
+    TreeMap<String, Order> orderMap = new TreeMap<>();
+    orders.forEach(order -> orderMap.put(order.orderId(), order));
+    TreeMap<String, Long> counters = new TreeMap<>(lastCounters);
+    counters.values().removeIf(counter -> counter == 0);
+    MerchantState state = new MerchantState(itemMap, orderMap, headSeq, counters, List.of(),
+        checkedCapacity(conflictCapacity));
+    return state.withConflicts(conflicts);
+  }
+
+  private static int checkedCapacity(int capacity) {
+    if (capacity < 0) {
+      throw new IllegalArgumentException("conflictCapacity < 0: " + capacity);
+    }
+    return capacity;
+  }
+
+  /** This state keeping up to {@code capacity} conflicts (the oldest are dropped). */
+  public MerchantState withConflictCapacity(int capacity) {
+    return new MerchantState(items, orders, headSeq, lastCounters, List.of(),
+        checkedCapacity(capacity)).withConflicts(conflicts);
+  }
+
+  public SortedMap<String, Item> items() {
+    return items;
+  }
+
+  public SortedMap<String, Order> orders() {
+    return orders;
+  }
+
+  public Optional<Item> item(String itemId) {
+    return Optional.ofNullable(items.get(itemId));
+  }
+
+  public Optional<Order> order(String orderId) {
+    return Optional.ofNullable(orders.get(orderId));
+  }
+
+  /** The record an op touches, if it exists. */
+  public Optional<DomainRecord> record(Op op) {
+    return Optional.ofNullable(op instanceof Op.ItemOp ? items.get(op.recordId())
+        : orders.get(op.recordId()));
+  }
+
+  /** The seq of the last stored mutation; 0 when none. */
+  public long headSeq() {
+    return headSeq;
+  }
+
+  /** The highest stored counter of {@code deviceId}; 0 when none. */
+  public long lastCounter(String deviceId) {
+    return lastCounters.getOrDefault(deviceId, 0L);
+  }
+
+  public SortedMap<String, Long> lastCounters() {
+    return lastCounters;
+  }
+
+  /** The newest conflicts, oldest first, at most {@link #conflictCapacity()}. */
+  public List<Conflict> conflicts() {
+    return conflicts;
+  }
+
+  public int conflictCapacity() {
+    return conflictCapacity;
+  }
+
+  /** The logged conflicts raised by the mutation stored at {@code seq}. */
+  public List<Conflict> conflictsAt(long seq) {
+    return conflicts.stream().filter(c -> c.seq() == seq).toList();
+  }
+
+  /**
+   * Applies a mutation the entity would store at {@code seq}; see {@link Outcome} for what each
+   * result changes. Bad input is rejected with a reason, never thrown.
+   *
+   * @throws NullPointerException when {@code m} is null
+   * @throws IllegalArgumentException when {@code seq} is not above {@link #headSeq()}
+   */
+  public Outcome apply(long seq, Mutation m) {
+    Objects.requireNonNull(m, "mutation");
+    if (seq <= headSeq) {
+      throw new IllegalArgumentException("seq " + seq + " not above head seq " + headSeq);
+    }
+    Optional<DomainRecord> current = record(m.op());
+    if (current.isPresent() && current.get().version().covers(m.dot())) {
+      return new Outcome.Duplicate(this);
+    }
+    long last = lastCounter(m.dot().deviceId());
+    if (m.dot().counter() <= last) {
+      return rejected("counter " + m.dot().counter() + " not above device's last " + last);
+    }
+    Optional<String> problem = OpValidation.problem(m);
+    if (problem.isPresent()) {
+      return rejected(problem.get());
+    }
+    Resolution resolution = resolve(seq, m, current);
+    if (resolution instanceof Resolution.Refused refused) {
+      return rejected(refused.reason());
+    }
+    if (resolution instanceof Resolution.Applied applied) {
+      MerchantState next = stored(seq, m, applied.record(), applied.conflicts());
+      return new Outcome.Accepted(next, applied.record(), first(applied.conflicts()));
+    }
+    Resolution.StoredRefusal refusal = (Resolution.StoredRefusal) resolution;
+    return new Outcome.Rejected(stored(seq, m, refusal.record(), refusal.conflicts()),
+        refusal.reason(), first(refusal.conflicts()));
+  }
+
+  /**
+   * Applies a device's own pending mutation optimistically to a replica: as if the device had seen
+   * the record as it is now (its base merged with the record's version), so no conflict arises.
+   * Head seq, last counters and the conflict log are untouched. Returns {@code Duplicate} when the
+   * record already covers the dot (the server's resolved view includes it), {@code Rejected} when
+   * the server would refuse it as the replica stands.
+   */
+  public Outcome applyLocal(Mutation m) {
+    Objects.requireNonNull(m, "mutation");
+    Optional<DomainRecord> current = record(m.op());
+    if (current.isPresent() && current.get().version().covers(m.dot())) {
+      return new Outcome.Duplicate(this);
+    }
+    Optional<String> problem = OpValidation.problem(m);
+    if (problem.isPresent()) {
+      return rejected(problem.get());
+    }
+    Mutation seeingAll = m.withBase(
+        current.map(r -> m.base().merge(r.version())).orElse(m.base()));
+    Resolution resolution = resolve(headSeq, seeingAll, current);
+    if (resolution instanceof Resolution.Applied applied) {
+      return new Outcome.Accepted(withRecord(applied.record()), applied.record(),
+          Optional.empty());
+    }
+    return rejected(resolution instanceof Resolution.Refused refused ? refused.reason()
+        : ((Resolution.StoredRefusal) resolution).reason());
+  }
+
+  /**
+   * This state with {@code record} replaced by the server's resolved view of it at {@code seq}
+   * (head seq becomes the higher of the two).
+   */
+  public MerchantState withResolved(long seq, DomainRecord record) {
+    Objects.requireNonNull(record, "record");
+    return withRecord(record.resolvedView()).atSeq(Math.max(seq, headSeq));
+  }
+
+  /**
+   * The resolved view of this state: every record reduced to its resolved fields, the same head
+   * seq, no last counters and no conflicts. A device replica that has caught up equals this.
+   */
+  public MerchantState resolvedView() {
+    TreeMap<String, Item> itemViews = new TreeMap<>();
+    items.forEach((id, item) -> itemViews.put(id, item.resolvedView()));
+    TreeMap<String, Order> orderViews = new TreeMap<>();
+    orders.forEach((id, order) -> orderViews.put(id, order.resolvedView()));
+    return new MerchantState(itemViews, orderViews, headSeq, new TreeMap<>(), List.of(),
+        conflictCapacity);
+  }
+
+  /** This state with an empty conflict log: what arrival order does not change. */
+  public MerchantState withoutConflicts() {
+    return new MerchantState(items, orders, headSeq, lastCounters, List.of(), conflictCapacity);
+  }
+
+  private Resolution resolve(long seq, Mutation m, Optional<DomainRecord> current) {
+    Op op = m.op();
+    if (op instanceof Op.ItemOp) {
+      if (current.isEmpty() && !(op instanceof Op.UpsertItem)) {
+        return new Resolution.Refused("unknown item " + op.recordId());
+      }
+      return ((Item) current.orElseGet(() -> Item.absent(op.recordId()))).apply(seq, m);
+    }
+    if (current.isEmpty()) {
+      return op instanceof Op.OpenOrder
+          ? new Resolution.Applied(new Order(op.recordId(), List.of(m.dot()), List.of(),
+              List.of(), List.of(), VersionVector.EMPTY.with(m.dot())), List.of())
+          : new Resolution.Refused("unknown order " + op.recordId());
+    }
+    return ((Order) current.get()).apply(seq, m);
+  }
+
+  private Outcome.Rejected rejected(String reason) {
+    return new Outcome.Rejected(this, reason, Optional.empty());
+  }
+
+  private MerchantState stored(long seq, Mutation m, DomainRecord record, List<Conflict> raised) {
+    TreeMap<String, Long> counters = new TreeMap<>(lastCounters);
+    counters.put(m.dot().deviceId(), m.dot().counter());
+    MerchantState next = withRecord(record);
+    return new MerchantState(next.items, next.orders, seq, counters, conflicts, conflictCapacity)
+        .withConflicts(raised);
+  }
+
+  private MerchantState withRecord(DomainRecord record) {
+    if (record instanceof Item item) {
+      TreeMap<String, Item> next = new TreeMap<>(items);
+      next.put(item.itemId(), item);
+      return new MerchantState(next, orders, headSeq, lastCounters, conflicts, conflictCapacity);
+    }
+    Order order = (Order) record;
+    TreeMap<String, Order> next = new TreeMap<>(orders);
+    next.put(order.orderId(), order);
+    return new MerchantState(items, next, headSeq, lastCounters, conflicts, conflictCapacity);
+  }
+
+  MerchantState atSeq(long seq) {
+    return new MerchantState(items, orders, seq, lastCounters, conflicts, conflictCapacity);
+  }
+
+  private MerchantState withConflicts(List<Conflict> raised) {
+    if (raised.isEmpty()) {
+      return this;
+    }
+    List<Conflict> log = new ArrayList<>(conflicts);
+    log.addAll(raised);
+    List<Conflict> kept = log.subList(Math.max(0, log.size() - conflictCapacity), log.size());
+    return new MerchantState(items, orders, headSeq, lastCounters, kept, conflictCapacity);
+  }
+
+  private static Optional<Conflict> first(List<Conflict> conflicts) {
+    return conflicts.isEmpty() ? Optional.empty() : Optional.of(conflicts.get(0));
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof MerchantState that
+        && headSeq == that.headSeq
+        && conflictCapacity == that.conflictCapacity
+        && items.equals(that.items)
+        && orders.equals(that.orders)
+        && lastCounters.equals(that.lastCounters)
+        && conflicts.equals(that.conflicts);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(items, orders, headSeq, lastCounters, conflicts, conflictCapacity);
+  }
+
+  @Override
+  public String toString() {
+    return "MerchantState{headSeq=" + headSeq + ", items=" + items.size() + ", orders="
+        + orders.size() + ", lastCounters=" + lastCounters + ", conflicts=" + conflicts.size()
+        + "}";
+  }
+}

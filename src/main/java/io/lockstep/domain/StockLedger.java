@@ -1,0 +1,129 @@
+package io.lockstep.domain;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The stock of an item as an order-independent ledger of stock deltas and stock takes.
+ *
+ * <p>Value: with no stock take, {@code foldedBase} plus every delta. With stock takes, the winning
+ * take (highest {@link Stamp} among the takes no other take has seen) counts: its count, plus the
+ * deltas its base does not cover (deltas the counter had not seen), plus {@code unseenFolded}.
+ *
+ * <p>Bound: at most {@link #DELTA_HISTORY_LIMIT} deltas are kept one by one. Beyond that the
+ * oldest (by hybrid logical time) are folded into {@code foldedBase} and, for every kept take that
+ * had not seen them, into its {@code unseenFolded}, so the current value never changes. The one
+ * approximation: a later stock take whose base does not cover a folded delta treats it as seen.
+ */
+public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<StockTake> takes) {
+
+  /** How many deltas are kept individually before the oldest are folded. */
+  public static final int DELTA_HISTORY_LIMIT = 1024;
+
+  /** One stock adjustment. */
+  public record Delta(long amount, Hlc hlc) {
+    public Delta {
+      Objects.requireNonNull(hlc, "hlc");
+    }
+  }
+
+  /** One stock take: what was counted, by whom, having seen which version of the item. */
+  public record StockTake(Stamp stamp, VersionVector base, long count, long unseenFolded) {
+    public StockTake {
+      Objects.requireNonNull(stamp, "stamp");
+      Objects.requireNonNull(base, "base");
+    }
+
+    public Dot dot() {
+      return stamp.dot();
+    }
+  }
+
+  public static final StockLedger EMPTY = new StockLedger(0, new TreeMap<>(), List.of());
+
+  public StockLedger {
+    deltas = Collections.unmodifiableSortedMap(new TreeMap<>(deltas));
+    List<StockTake> sorted = new ArrayList<>(takes);
+    sorted.sort(Comparator.comparing(StockTake::dot));
+    takes = List.copyOf(sorted);
+  }
+
+  /** A ledger whose value is {@code stock}, as synthesised from a resolved view. */
+  public static StockLedger resolved(long stock) {
+    return new StockLedger(stock, new TreeMap<>(), List.of());
+  }
+
+  /** The current stock. */
+  public long value() {
+    return winningTake()
+        .map(take -> take.count() + take.unseenFolded() + unseenBy(take.base()))
+        .orElseGet(() -> foldedBase + deltas.values().stream().mapToLong(Delta::amount).sum());
+  }
+
+  /** The stock take that counts, if any. */
+  public Optional<StockTake> winningTake() {
+    return takes.stream().max(Comparator.comparing(StockTake::stamp));
+  }
+
+  /** The sum of the kept deltas {@code base} does not cover. */
+  public long unseenBy(VersionVector base) {
+    return unseenDeltas(base).values().stream().mapToLong(Delta::amount).sum();
+  }
+
+  /** The kept deltas {@code base} does not cover, by dot. */
+  public SortedMap<Dot, Delta> unseenDeltas(VersionVector base) {
+    TreeMap<Dot, Delta> unseen = new TreeMap<>();
+    deltas.forEach((dot, delta) -> {
+      if (!base.covers(dot)) {
+        unseen.put(dot, delta);
+      }
+    });
+    return unseen;
+  }
+
+  /** The takes {@code base} does not cover. */
+  public List<StockTake> takesConcurrentWith(VersionVector base) {
+    return takes.stream().filter(t -> !base.covers(t.dot())).toList();
+  }
+
+  /** This ledger with one more delta. */
+  public StockLedger adjust(Dot dot, Hlc hlc, long amount) {
+    TreeMap<Dot, Delta> next = new TreeMap<>(deltas);
+    next.put(dot, new Delta(amount, hlc));
+    return new StockLedger(foldedBase, next, takes).foldOverflow();
+  }
+
+  /** This ledger with a stock take that had seen {@code base}; takes it saw are dropped. */
+  public StockLedger take(Stamp stamp, VersionVector base, long count) {
+    List<StockTake> next = new ArrayList<>(takesConcurrentWith(base));
+    next.add(new StockTake(stamp, base, count, 0));
+    return new StockLedger(foldedBase, deltas, next);
+  }
+
+  private StockLedger foldOverflow() {
+    if (deltas.size() <= DELTA_HISTORY_LIMIT) {
+      return this;
+    }
+    List<Map.Entry<Dot, Delta>> oldest = new ArrayList<>(deltas.entrySet());
+    oldest.sort(Comparator.comparing((Map.Entry<Dot, Delta> e) -> e.getValue().hlc())
+        .thenComparing(Map.Entry::getKey));
+    TreeMap<Dot, Delta> kept = new TreeMap<>(deltas);
+    long base = foldedBase;
+    List<StockTake> nextTakes = new ArrayList<>(takes);
+    for (Map.Entry<Dot, Delta> entry : oldest.subList(0, deltas.size() - DELTA_HISTORY_LIMIT / 2)) {
+      kept.remove(entry.getKey());
+      base += entry.getValue().amount();
+      nextTakes.replaceAll(take -> take.base().covers(entry.getKey()) ? take
+          : new StockTake(take.stamp(), take.base(), take.count(),
+              take.unseenFolded() + entry.getValue().amount()));
+    }
+    return new StockLedger(base, kept, nextTakes);
+  }
+}

@@ -1,0 +1,454 @@
+package io.lockstep.merchant;
+
+import io.lockstep.config.EntitySettings;
+import io.lockstep.domain.Authority;
+import io.lockstep.domain.Conflict;
+import io.lockstep.domain.DomainRecord;
+import io.lockstep.serialization.InvalidMutationException;
+import io.lockstep.domain.Item;
+import io.lockstep.domain.MerchantState;
+import io.lockstep.domain.Mutation;
+import io.lockstep.domain.Order;
+import io.lockstep.domain.Outcome;
+import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.AckStatus;
+import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.Changes;
+import io.lockstep.protocol.v1.ServerFrame;
+import io.lockstep.protocol.v1.Snapshot;
+import io.lockstep.serialization.DeviceProtocolMapper;
+import io.lockstep.serialization.StoredEvent;
+import io.lockstep.serialization.TransientMessage;
+import io.lockstep.storage.v1.MutationRecorded;
+import io.lockstep.storage.v1.WriterAuthority;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * One merchant: the single writer that puts every mutation of its devices and services in one
+ * order, resolves it with the domain rules, stores it, acknowledges it and fans it out.
+ *
+ * <pre>
+ *  command            while no write in flight          while a write is in flight
+ *  Push               buffered; a Flush is scheduled    stashed by Pekko, then buffered
+ *  Flush              resolve the whole buffer, persist every stored mutation in ONE write;
+ *                     after commit: Acks to each pusher, one encoded Changes frame to all
+ *  Subscribe          reply Subscribed + catch-up frames (window, else snapshot); then live
+ *  Stop               passivate / hand off
+ * </pre>
+ *
+ * <p>Acknowledgements are sent only after the journal write commits; a failed write restarts the
+ * entity with backoff and acknowledges nothing. Subscribers and the buffer are transient.
+ * The merchant seq of a stored mutation equals its journal sequence number.
+ */
+public final class MerchantEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        MerchantEntity.Command, MerchantEntity.Event, MerchantState> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Merchant");
+
+  // ---- protocol ------------------------------------------------------------------------------
+
+  /** What the entity accepts. */
+  public sealed interface Command extends TransientMessage {}
+
+  /**
+   * Mutations of one writer, answered with one {@link Ack} per mutation in a {@link PushResult}
+   * sent to {@code replyTo} after the write commits.
+   */
+  public record Push(
+      String deviceId,
+      Authority authority,
+      List<io.lockstep.protocol.v1.Mutation> mutations,
+      ActorRef<SessionEvent> replyTo)
+      implements Command {
+    public Push {
+      Objects.requireNonNull(deviceId, "deviceId");
+      Objects.requireNonNull(authority, "authority");
+      mutations = List.copyOf(mutations);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /**
+   * Subscribes {@code inbox} to the merchant's changes after {@code afterSeq}. Idempotent: a
+   * session repeats it as a heartbeat, which also re-subscribes it after the entity restarted
+   * or moved. {@code session} is watched; its stop ends the subscription.
+   */
+  public record Subscribe(
+      String deviceId, long afterSeq, ActorRef<SessionEvent> inbox, ActorRef<?> session)
+      implements Command {}
+
+  public record Unsubscribe(ActorRef<SessionEvent> inbox) implements Command {}
+
+  /** Passivation and hand-off. */
+  public enum Stop implements Command { INSTANCE }
+
+  private enum Flush implements Command { INSTANCE }
+
+  private enum IdleCheck implements Command { INSTANCE }
+
+  private record SubscriberStopped(ActorRef<SessionEvent> inbox) implements Command {}
+
+  /** What a subscribed session (or a pusher) receives, in the order the entity sent it. */
+  public sealed interface SessionEvent extends TransientMessage {}
+
+  public record PushResult(List<Ack> acks) implements SessionEvent {
+    public PushResult {
+      acks = List.copyOf(acks);
+    }
+  }
+
+  /** Answer to {@link Subscribe}; catch-up {@link Frame}s follow, then live ones. */
+  public record Subscribed(String merchantId, long headSeq, long lastCounter) implements SessionEvent {}
+
+  /**
+   * An encoded {@link ServerFrame}: changes {@code firstSeq..lastSeq}, or a snapshot chunk at
+   * {@code lastSeq}. Encoded once, the same bytes go to every subscriber.
+   */
+  public record Frame(Kind kind, long firstSeq, long lastSeq, byte[] serverFrame) implements SessionEvent {
+    public enum Kind { CHANGES, SNAPSHOT_CHUNK, SNAPSHOT_LAST }
+  }
+
+  /** Stored by the journal. */
+  public sealed interface Event extends StoredEvent {}
+
+  /** One stored mutation; see {@code proto/lockstep/storage/v1/events.proto}. */
+  public record Recorded(MutationRecorded proto) implements Event {
+    public Recorded {
+      Objects.requireNonNull(proto, "proto");
+    }
+  }
+
+  // ---- construction --------------------------------------------------------------------------
+
+  /** Registers the entity type with Cluster Sharding on this node. */
+  public static void init(ActorSystem<?> system, EntitySettings settings) {
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, Optional.of(ctx.getShard())))
+                .withStopMessage(Stop.INSTANCE));
+  }
+
+  /** The entity outside sharding (tests): it never passivates itself. */
+  public static Behavior<Command> create(String merchantId, EntitySettings settings) {
+    return create(merchantId, settings, Optional.empty());
+  }
+
+  private static Behavior<Command> create(
+      String merchantId, EntitySettings settings, Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, settings.passivationIdleTimeout().dividedBy(2));
+      return new MerchantEntity(ctx, merchantId, settings, shard, Clock.systemUTC());
+    }));
+  }
+
+  public static PersistenceId persistenceId(String merchantId) {
+    return PersistenceId.of(ENTITY_KEY.name(), merchantId);
+  }
+
+  private final ActorContext<Command> context;
+  private final String merchantId;
+  private final EntitySettings settings;
+  private final Clock clock;
+  private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
+  private final ChangeWindow window;
+  private final Map<ActorRef<SessionEvent>, String> subscribers = new HashMap<>();
+  private final List<Push> buffer = new ArrayList<>();
+  private boolean flushScheduled;
+  private long lastActivityNanos = System.nanoTime();
+
+  private MerchantEntity(
+      ActorContext<Command> context,
+      String merchantId,
+      EntitySettings settings,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
+      Clock clock) {
+    super(
+        persistenceId(merchantId),
+        SupervisorStrategy.restartWithBackoff(settings.restartMinBackoff(), settings.restartMaxBackoff(), 0.2));
+    this.context = context;
+    this.merchantId = merchantId;
+    this.settings = settings;
+    this.clock = clock;
+    this.shard = shard;
+    this.window = new ChangeWindow(settings.changeWindowSize());
+  }
+
+  @Override
+  public MerchantState emptyState() {
+    return MerchantState.empty();
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    // Events are kept: the journal is the change feed for devices behind the window.
+    return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  @Override
+  public SignalHandler<MerchantState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), this::onRecoveryCompleted)
+        .build();
+  }
+
+  private void onRecoveryCompleted(MerchantState state) {
+    // After a failed write restarted us, forget what that write had put in the window or buffer.
+    window.truncateAfter(state.headSeq());
+    buffer.clear();
+    flushScheduled = false;
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, MerchantState> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Push.class, this::onPush)
+        .onCommand(Flush.class, (state, cmd) -> onFlush(state))
+        .onCommand(Subscribe.class, this::onSubscribe)
+        .onCommand(Unsubscribe.class, (state, cmd) -> unsubscribe(cmd.inbox()))
+        .onCommand(SubscriberStopped.class, (state, cmd) -> unsubscribe(cmd.inbox()))
+        .onCommand(Stop.class, (state, cmd) -> Effect().stop().thenNoReply())
+        .onCommand(IdleCheck.class, (state, cmd) -> onIdleCheck())
+        .build();
+  }
+
+  /** Passivates only when idle and without subscribers: devices keep their merchant warm. */
+  private ReplyEffect<Event, MerchantState> onIdleCheck() {
+    boolean idle = System.nanoTime() - lastActivityNanos >= settings.passivationIdleTimeout().toNanos();
+    if (idle && subscribers.isEmpty() && buffer.isEmpty()) {
+      shard.ifPresent(s -> s.tell(new ClusterSharding.Passivate<>(context.getSelf())));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
+    lastActivityNanos = System.nanoTime();
+    buffer.add(push);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      context.getSelf().tell(Flush.INSTANCE);
+    }
+    return Effect().noReply();
+  }
+
+  /** Resolves every buffered push against the state in arrival order and stores them in one write. */
+  private ReplyEffect<Event, MerchantState> onFlush(MerchantState state) {
+    flushScheduled = false;
+    if (buffer.isEmpty()) return Effect().noReply();
+    List<Push> batch = List.copyOf(buffer);
+    buffer.clear();
+    Resolution resolution = resolve(state, batch);
+    if (resolution.events().isEmpty()) {
+      return Effect().none().thenRun(s -> resolution.replyAll()).thenNoReply();
+    }
+    return Effect()
+        .persist(resolution.events())
+        .thenRun(s -> {
+          resolution.replyAll();
+          publish(resolution.events());
+        })
+        .thenNoReply();
+  }
+
+  private Resolution resolve(MerchantState state, List<Push> batch) {
+    MerchantState current = state;
+    List<Event> events = new ArrayList<>();
+    List<Runnable> replies = new ArrayList<>();
+    long now = clock.millis();
+    for (Push push : batch) {
+      List<Ack> acks = new ArrayList<>(push.mutations().size());
+      for (io.lockstep.protocol.v1.Mutation wire : push.mutations()) {
+        Mutation mutation;
+        try {
+          mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
+        } catch (InvalidMutationException e) {
+          acks.add(ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage()));
+          continue;
+        }
+        long seq = current.headSeq() + 1;
+        Outcome outcome = current.apply(seq, mutation);
+        current = outcome.state();
+        if (outcome instanceof Outcome.Accepted accepted) {
+          events.add(recorded(seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict(), now));
+          acks.add(ack(wire.getCounter(), seq, AckStatus.ACCEPTED, ""));
+        } else if (outcome instanceof Outcome.Rejected rejected) {
+          long storedAt = 0;
+          if (rejected.conflict().isPresent()) { // stored for its conflict record
+            storedAt = seq;
+            DomainRecord record = recordOf(current, mutation);
+            events.add(recorded(seq, push, wire, AckStatus.REJECTED, record, rejected.conflict(), now));
+          }
+          acks.add(ack(wire.getCounter(), storedAt, AckStatus.REJECTED, rejected.reason()));
+        } else {
+          acks.add(ack(wire.getCounter(), 0, AckStatus.DUPLICATE, ""));
+        }
+      }
+      PushResult result = new PushResult(acks);
+      replies.add(() -> push.replyTo().tell(result));
+    }
+    return new Resolution(List.copyOf(events), List.copyOf(replies));
+  }
+
+  private record Resolution(List<Event> events, List<Runnable> replies) {
+    void replyAll() {
+      replies.forEach(Runnable::run);
+    }
+  }
+
+  private static DomainRecord recordOf(MerchantState state, Mutation mutation) {
+    String id = mutation.op().recordId();
+    DomainRecord order = state.orders().get(id);
+    return order != null ? order : state.items().get(id);
+  }
+
+  private static Ack ack(long counter, long seq, AckStatus status, String reason) {
+    return Ack.newBuilder().setCounter(counter).setSeq(seq).setStatus(status).setReason(reason).build();
+  }
+
+  private static Event recorded(
+      long seq,
+      Push push,
+      io.lockstep.protocol.v1.Mutation wire,
+      AckStatus status,
+      DomainRecord record,
+      Optional<Conflict> conflict,
+      long now) {
+    MutationRecorded.Builder b =
+        MutationRecorded.newBuilder()
+            .setSeq(seq)
+            .setDeviceId(push.deviceId())
+            .setAuthority(push.authority() == Authority.SERVICE ? WriterAuthority.WRITER_SERVICE : WriterAuthority.WRITER_DEVICE)
+            .setMutation(wire)
+            .setStatus(status)
+            .setRecordedAtMillis(now);
+    if (record instanceof Item item) b.setItem(DeviceProtocolMapper.toProto(item));
+    if (record instanceof Order order) b.setOrder(DeviceProtocolMapper.toProto(order));
+    conflict.ifPresent(c -> b.setConflict(DeviceProtocolMapper.toProto(c)));
+    return new Recorded(b.build());
+  }
+
+  // ---- fan-out and catch-up ------------------------------------------------------------------
+
+  private void publish(List<Event> events) {
+    if (subscribers.isEmpty()) return;
+    List<Change> changes = new ArrayList<>(events.size());
+    for (Event e : events) changes.add(toChange(((Recorded) e).proto()));
+    for (Frame frame : changeFrames(changes)) {
+      subscribers.keySet().forEach(s -> s.tell(frame));
+    }
+  }
+
+  private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {
+    lastActivityNanos = System.nanoTime();
+    if (subscribers.put(cmd.inbox(), cmd.deviceId()) == null) {
+      context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
+    }
+    cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
+    long afterSeq = Math.min(cmd.afterSeq(), state.headSeq());
+    List<Frame> catchUp =
+        window.after(afterSeq, state.headSeq())
+            .map(this::changeFrames)
+            .orElseGet(() -> snapshotFrames(state));
+    catchUp.forEach(cmd.inbox()::tell);
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
+    subscribers.remove(inbox);
+    return Effect().noReply();
+  }
+
+  private List<Frame> changeFrames(List<Change> changes) {
+    List<Frame> frames = new ArrayList<>();
+    for (int from = 0; from < changes.size(); from += settings.changesPerFrame()) {
+      List<Change> part = changes.subList(from, Math.min(changes.size(), from + settings.changesPerFrame()));
+      byte[] bytes =
+          ServerFrame.newBuilder()
+              .setChanges(Changes.newBuilder().addAllChanges(part))
+              .build()
+              .toByteArray();
+      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).getSeq(), part.get(part.size() - 1).getSeq(), bytes));
+    }
+    return frames;
+  }
+
+  private List<Frame> snapshotFrames(MerchantState state) {
+    List<io.lockstep.protocol.v1.Item> items = state.items().values().stream().map(DeviceProtocolMapper::toProto).toList();
+    List<io.lockstep.protocol.v1.Order> orders = state.orders().values().stream().map(DeviceProtocolMapper::toProto).toList();
+    int perChunk = settings.recordsPerSnapshotChunk();
+    int chunks = Math.max(1, (items.size() + orders.size() + perChunk - 1) / perChunk);
+    List<Frame> frames = new ArrayList<>(chunks);
+    int itemAt = 0;
+    int orderAt = 0;
+    for (int chunk = 0; chunk < chunks; chunk++) {
+      Snapshot.Builder b = Snapshot.newBuilder().setSeq(state.headSeq()).setChunk(chunk).setLast(chunk == chunks - 1);
+      int room = perChunk;
+      while (room > 0 && itemAt < items.size()) { b.addItems(items.get(itemAt++)); room--; }
+      while (room > 0 && orderAt < orders.size()) { b.addOrders(orders.get(orderAt++)); room--; }
+      Frame.Kind kind = b.getLast() ? Frame.Kind.SNAPSHOT_LAST : Frame.Kind.SNAPSHOT_CHUNK;
+      byte[] bytes = ServerFrame.newBuilder().setSnapshot(b).build().toByteArray();
+      frames.add(new Frame(kind, state.headSeq(), state.headSeq(), bytes));
+    }
+    return frames;
+  }
+
+  /** The device-facing form of a stored mutation. */
+  public static Change toChange(MutationRecorded event) {
+    Change.Builder c =
+        Change.newBuilder()
+            .setSeq(event.getSeq())
+            .setDeviceId(event.getDeviceId())
+            .setCounter(event.getMutation().getCounter())
+            .setMutation(event.getMutation())
+            .setStatus(event.getStatus() == AckStatus.ACK_STATUS_UNSPECIFIED ? AckStatus.ACCEPTED : event.getStatus());
+    if (event.hasItem()) c.setItem(event.getItem());
+    if (event.hasOrder()) c.setOrder(event.getOrder());
+    if (event.hasConflict()) c.setConflict(event.getConflict());
+    return c.build();
+  }
+
+  // ---- events --------------------------------------------------------------------------------
+
+  @Override
+  public EventHandler<MerchantState, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Recorded.class, this::applyRecorded)
+        .build();
+  }
+
+  private MerchantState applyRecorded(MerchantState state, Recorded event) {
+    MutationRecorded proto = event.proto();
+    Authority authority = proto.getAuthority() == WriterAuthority.WRITER_SERVICE ? Authority.SERVICE : Authority.DEVICE;
+    Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
+    window.put(toChange(proto));
+    return state.apply(proto.getSeq(), mutation).state();
+  }
+}

@@ -1,0 +1,170 @@
+package io.lockstep.testing;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.ClientFrame;
+import io.lockstep.protocol.v1.Hello;
+import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.protocol.v1.Push;
+import io.lockstep.protocol.v1.ServerFrame;
+import io.lockstep.protocol.v1.Welcome;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A raw device for tests: a real WebSocket over a real socket (JDK client), speaking the wire
+ * protocol frame by frame so tests can send anything, malformed input included.
+ */
+public final class TestDevice implements AutoCloseable {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final WebSocket socket;
+  // Acks and changes interleave by design (ack to the origin, then the change to all), so each
+  // kind has its own queue; everything else (welcome, snapshot, pong, error) goes to frames.
+  private final BlockingQueue<ServerFrame> frames = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Ack> acks = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+
+  private TestDevice(URI uri) {
+    this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
+        .connectTimeout(WAIT)
+        .buildAsync(uri, new Listener())
+        .join();
+  }
+
+  public static TestDevice connect(int httpPort) {
+    return new TestDevice(URI.create("ws://127.0.0.1:" + httpPort + "/v1/devices/ws"));
+  }
+
+  /** Connects, says Hello and returns the Welcome. */
+  public static TestDevice hello(int httpPort, String deviceId, String token, long afterSeq) {
+    TestDevice device = connect(httpPort);
+    device.send(ClientFrame.newBuilder()
+        .setHello(Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(afterSeq))
+        .build());
+    return device;
+  }
+
+  public void send(ClientFrame frame) {
+    sendRaw(frame.toByteArray());
+  }
+
+  public void sendRaw(byte[] bytes) {
+    socket.sendBinary(ByteBuffer.wrap(bytes), true).join();
+  }
+
+  public void sendText(String text) {
+    socket.sendText(text, true).join();
+  }
+
+  public void push(Mutation... mutations) {
+    send(ClientFrame.newBuilder().setPush(Push.newBuilder().addAllMutations(List.of(mutations))).build());
+  }
+
+  /** The next frame that is neither an ack nor changes; fails after a generous wait. */
+  public ServerFrame next() {
+    return take(frames, "frame");
+  }
+
+  /** A change if one arrives within {@code wait}, else null. */
+  public Change pollChange(Duration wait) throws InterruptedException {
+    return changes.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static <T> T take(BlockingQueue<T> queue, String what) {
+    try {
+      T item = queue.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (item == null) throw new AssertionError("no " + what + " from the server within " + WAIT);
+      return item;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  public Welcome welcome() {
+    ServerFrame frame = next();
+    if (!frame.hasWelcome()) throw new AssertionError("expected Welcome, got " + frame);
+    return frame.getWelcome();
+  }
+
+  public Ack ack() {
+    return take(acks, "ack");
+  }
+
+  /** The next {@code count} changes, in the order they arrived. */
+  public List<Change> changes(int count) {
+    List<Change> result = new ArrayList<>();
+    while (result.size() < count) result.add(take(changes, "change"));
+    return result;
+  }
+
+  public io.lockstep.protocol.v1.Error error() {
+    ServerFrame frame = next();
+    if (!frame.hasError()) throw new AssertionError("expected Error, got " + frame);
+    return frame.getError();
+  }
+
+  /** The close status the server sent, waiting for it. */
+  public int awaitClose() {
+    return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  @Override
+  public void close() {
+    if (!socket.isOutputClosed()) socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").exceptionally(e -> null);
+    socket.abort();
+  }
+
+  private final class Listener implements WebSocket.Listener {
+    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+      byte[] chunk = new byte[data.remaining()];
+      data.get(chunk);
+      partial.writeBytes(chunk);
+      if (last) {
+        try {
+          ServerFrame frame = ServerFrame.parseFrom(partial.toByteArray());
+          if (frame.hasAck()) acks.add(frame.getAck());
+          else if (frame.hasChanges()) changes.addAll(frame.getChanges().getChangesList());
+          else frames.add(frame);
+        } catch (InvalidProtocolBufferException e) {
+          closed.completeExceptionally(e);
+        }
+        partial.reset();
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      closed.complete(statusCode);
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      closed.complete(-1);
+    }
+  }
+}

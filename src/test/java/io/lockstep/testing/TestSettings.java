@@ -1,0 +1,14 @@
+package io.lockstep.testing;
+
+import io.lockstep.config.EntitySettings;
+import java.time.Duration;
+
+/** Small, fast settings for tests that run an entity outside a node. */
+public final class TestSettings {
+  private TestSettings() {}
+
+  /** Snapshot every 100 events, a window of 5 changes, 2 changes per frame, 3 records per chunk. */
+  public static final EntitySettings ENTITY =
+      new EntitySettings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofSeconds(5),
+          Duration.ofMillis(50), Duration.ofMillis(200));
+}
