@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
  *   token --merchant M --device D [--ttl T]      print a device token
  *   token --service NAME [--merchant M] [--ttl T] print a service token (all merchants without --merchant)
  *   token --operator NAME [--ttl T]              print an operator token
+ *   demo [--devices N] [--merchants M] [--seconds S] [--seed X]  simulate devices, check convergence
  *   keygen --out FILE                      write a new JWK set with one EC P-256 key; never overwrites
  * </pre>
  *
@@ -53,6 +54,8 @@ public final class Main {
         token --merchant M --device D [--ttl T]        print a device token
         token --service NAME [--merchant M] [--ttl T]  print a service token (all merchants without --merchant)
         token --operator NAME [--ttl T]                print an operator token
+        demo [--devices N] [--merchants M] [--seconds S] [--seed X]
+                                                       embedded node + simulated devices; exit 0 if they converge
         keygen --out FILE                              write a new token signing key set (JWK set)
       T is a duration such as 30d, 12h or 15m; the default comes from lockstep.tokens.*-ttl.
       """;
@@ -78,6 +81,7 @@ public final class Main {
       case "serve" -> options.isEmpty() ? serve(config) : usage(err, "serve takes no options");
       case "token" -> token(options, out, err, config);
       case "keygen" -> keygen(options, out, err);
+      case "demo" -> io.lockstep.demo.DemoCommand.run(options, out, err);
       case "help", "--help", "-h" -> {
         out.print(USAGE_TEXT);
         yield OK;

@@ -1,0 +1,496 @@
+package io.lockstep.client;
+
+import io.lockstep.domain.HybridLogicalClock;
+import io.lockstep.domain.Item;
+import io.lockstep.domain.Op;
+import io.lockstep.domain.Order;
+import io.lockstep.domain.OrderState;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * A point-of-sale device's connection to Lockstep: a local replica of its merchant that the app
+ * reads and mutates offline or online, a durable outbox, and a WebSocket session that keeps both in
+ * step with the server.
+ *
+ * <p><b>Mutations.</b> Each mutation method assigns the device's next counter (never reused: the
+ * counter is persisted before the method returns), takes the record's current version vector as
+ * base (own pending mutations included) and a hybrid logical timestamp, applies it to the replica
+ * and appends it to the outbox; it is sent when connected. A mutation the replica itself refuses
+ * (unknown item, order already paid…) throws {@link IllegalArgumentException} and consumes nothing.
+ *
+ * <p><b>Sync.</b> The replica holds the server's resolved records; every server change replaces
+ * its record, then the device's own unacknowledged mutations are re-applied on top. Acks remove
+ * mutations from the outbox; a rejection is reported to the {@link ClientListener}. After a
+ * reconnect (jittered exponential backoff) the client says {@code Hello} with its last applied seq
+ * and resends its whole outbox in counter order with the original counters, in bounded pushes.
+ *
+ * <p><b>Persistence.</b> Replica, outbox, last applied seq and next counter live in one store file,
+ * rewritten atomically (temp file, fsync, atomic rename) after every event that changes them, before
+ * the event's effects are sent or reported. A new client on the same file continues where the last
+ * one stopped. Not started ({@link ConnectionState#OFFLINE}) a client works on its store alone.
+ *
+ * <p><b>Threads.</b> One event thread per client owns all state, the store and the socket;
+ * mutation methods hand their work to it and wait. Getters read an immutable {@link ClientView}
+ * published after each event and never block. The listener runs on a separate thread, so it may
+ * call the client. Thread-safe.
+ */
+public final class LockstepClient implements AutoCloseable {
+
+  private final String deviceId;
+  private final ExecutorService listenerThread;
+  private final ScheduledExecutorService eventThread;
+  private final SyncSession session;
+  private final Object viewMonitor = new Object();
+  private volatile Thread eventThreadRef;
+  private volatile ClientView view;
+
+  private LockstepClient(Builder b) {
+    this.deviceId = b.deviceId;
+    this.eventThread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lockstep-client-" + b.deviceId);
+      t.setDaemon(true);
+      eventThreadRef = t;
+      return t;
+    });
+    this.listenerThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "lockstep-client-" + b.deviceId + "-listener");
+      t.setDaemon(true);
+      return t;
+    });
+    StoreFile store = StoreFile.open(b.storePath);
+    try {
+      this.session = new SyncSession(b, store, eventThread,
+          new ListenerDispatch(b.listener, listenerThread), this::publish);
+      onEventThread(() -> {
+        session.load();
+        return null;
+      });
+    } catch (RuntimeException e) {
+      eventThread.shutdownNow();
+      listenerThread.shutdownNow();
+      store.close();
+      throw e;
+    }
+  }
+
+  /** A builder; {@code serverUri}, {@code deviceId}, {@code token} and {@code storePath} are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---- life cycle ----------------------------------------------------------------------------
+
+  /** Starts connecting (and reconnecting) to the server. Idempotent; not after {@link #close()}. */
+  public void start() {
+    onEventThread(() -> {
+      session.start();
+      return null;
+    });
+  }
+
+  /**
+   * Closes the connection, writes the store and releases it. Pending mutations stay in the store for
+   * the next client on it. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (eventThread.isShutdown()) {
+      return;
+    }
+    try {
+      onEventThread(() -> {
+        session.close();
+        return null;
+      });
+    } catch (IllegalStateException closedMeanwhile) {
+      return;
+    } finally {
+      eventThread.shutdown();
+    }
+    awaitTermination(eventThread);
+    listenerThread.shutdown();
+    if (Thread.currentThread().getName().endsWith("-listener")) {
+      return; // closing from our own listener: its thread ends after this call returns
+    }
+    awaitTermination(listenerThread);
+  }
+
+  private static void awaitTermination(ExecutorService executor) {
+    try {
+      executor.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Waits until the server has welcomed this client; false if {@code timeout} passed first. */
+  public boolean awaitConnected(Duration timeout) throws InterruptedException {
+    return await(v -> v.connectionState() == ConnectionState.CONNECTED, timeout);
+  }
+
+  /**
+   * Waits until the client is connected, its outbox is empty and it has applied every change up to
+   * the server head it knows ({@link ClientView#settled()}); false if {@code timeout} passed first.
+   */
+  public boolean awaitSettled(Duration timeout) throws InterruptedException {
+    return await(ClientView::settled, timeout);
+  }
+
+  /** Waits until {@code condition} holds for the published view; false on timeout. */
+  public boolean await(Predicate<ClientView> condition, Duration timeout)
+      throws InterruptedException {
+    Objects.requireNonNull(condition, "condition");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (viewMonitor) {
+      while (!condition.test(view)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(viewMonitor, left);
+      }
+      return true;
+    }
+  }
+
+  // ---- mutations -----------------------------------------------------------------------------
+
+  /** Adds {@code delta} (negative: a sale) to the item's stock; returns the mutation's counter. */
+  public long adjustStock(String itemId, long delta) {
+    return submit(new Op.AdjustStock(itemId, delta));
+  }
+
+  /** Records a stock take of {@code count}; returns the mutation's counter. */
+  public long setStock(String itemId, long count) {
+    return submit(new Op.SetStock(itemId, count));
+  }
+
+  /** Creates or edits an item; a {@code null} field is left as it is. Returns the counter. */
+  public long upsertItem(String itemId, String name, String sku, Long priceCents) {
+    return submit(new Op.UpsertItem(itemId, name, sku, priceCents));
+  }
+
+  /** Deletes an item; returns the counter. */
+  public long deleteItem(String itemId) {
+    return submit(new Op.DeleteItem(itemId));
+  }
+
+  /** Opens an order; returns the counter. */
+  public long openOrder(String orderId) {
+    return submit(new Op.OpenOrder(orderId));
+  }
+
+  /** Adds a line to an open order; returns the counter. */
+  public long addLine(String orderId, String lineId, String itemId, long quantity,
+      long priceCents) {
+    return submit(new Op.AddLine(orderId, lineId, itemId, quantity, priceCents));
+  }
+
+  /** Removes a line the device has seen; returns the counter. */
+  public long removeLine(String orderId, String lineId) {
+    return submit(new Op.RemoveLine(orderId, lineId));
+  }
+
+  /** Moves an order forward (OPEN, LOCKED, PAID, REFUNDED; OPEN to VOIDED); returns the counter. */
+  public long setOrderState(String orderId, OrderState state) {
+    return submit(new Op.SetOrderState(orderId, state));
+  }
+
+  /** Records a payment; returns the counter. */
+  public long addPayment(String orderId, String paymentId, long amountCents) {
+    return submit(new Op.AddPayment(orderId, paymentId, amountCents));
+  }
+
+  /**
+   * Submits any op: assigns the next counter, applies it to the replica, persists it and queues it
+   * for sending. Returns the counter.
+   *
+   * @throws IllegalArgumentException when the replica refuses the op (the reason is the message);
+   *     no counter is consumed
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public long submit(Op op) {
+    Objects.requireNonNull(op, "op");
+    return onEventThread(() -> session.submit(op));
+  }
+
+  // ---- reads ---------------------------------------------------------------------------------
+
+  public String deviceId() {
+    return deviceId;
+  }
+
+  /** The current snapshot of everything below; immutable. */
+  public ClientView view() {
+    return view;
+  }
+
+  /** Items as the device shows them (resolved records plus own pending mutations). */
+  public SortedMap<String, Item> items() {
+    return view.items();
+  }
+
+  /** Orders as the device shows them (resolved records plus own pending mutations). */
+  public SortedMap<String, Order> orders() {
+    return view.orders();
+  }
+
+  public Optional<Item> item(String itemId) {
+    return Optional.ofNullable(view.items().get(itemId));
+  }
+
+  public Optional<Order> order(String orderId) {
+    return Optional.ofNullable(view.orders().get(orderId));
+  }
+
+  /** Own mutations not yet settled (unacknowledged, or acknowledged with the change on its way). */
+  public int pendingCount() {
+    return view.pending();
+  }
+
+  /** Seq of the last server change or snapshot applied. */
+  public long lastAppliedSeq() {
+    return view.lastAppliedSeq();
+  }
+
+  public ConnectionState connectionState() {
+    return view.connectionState();
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------------
+
+  private void publish(ClientView next) {
+    synchronized (viewMonitor) {
+      view = next;
+      viewMonitor.notifyAll();
+    }
+  }
+
+  /** Runs {@code task} on the event thread and returns its result, rethrowing its exception. */
+  private <T> T onEventThread(Callable<T> task) {
+    if (Thread.currentThread() == eventThreadRef) {
+      try {
+        return task.call();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+    try {
+      return eventThread.submit(task).get();
+    } catch (RejectedExecutionException e) {
+      throw new IllegalStateException("client " + deviceId + " is closed", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for client " + deviceId, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** Builds a {@link LockstepClient}; opening it reads (and locks) the store file. */
+  public static final class Builder {
+    private URI serverUri;
+    private String deviceId;
+    private Supplier<String> token;
+    private Path storePath;
+    private Duration minBackoff = Duration.ofMillis(200);
+    private Duration maxBackoff = Duration.ofSeconds(30);
+    private Duration pingInterval = Duration.ofSeconds(15);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private int maxMutationsPerPush = 100;
+    private int maxPushesInFlight = 4;
+    private Clock clock = Clock.systemUTC();
+    private RandomGenerator random = RandomGenerator.getDefault();
+    private ClientListener listener = new ClientListener() {};
+    private HttpClient httpClient;
+
+    private Builder() {}
+
+    /** The device WebSocket endpoint, e.g. {@code ws://host:8080/v1/devices/ws}. */
+    public Builder serverUri(URI serverUri) {
+      Objects.requireNonNull(serverUri, "serverUri");
+      String scheme = serverUri.getScheme();
+      if (!"ws".equals(scheme) && !"wss".equals(scheme)) {
+        throw new IllegalArgumentException("serverUri must be ws:// or wss://: " + serverUri);
+      }
+      this.serverUri = serverUri;
+      return this;
+    }
+
+    public Builder deviceId(String deviceId) {
+      Objects.requireNonNull(deviceId, "deviceId");
+      if (deviceId.isBlank()) {
+        throw new IllegalArgumentException("deviceId is blank: '" + deviceId + "'");
+      }
+      this.deviceId = deviceId;
+      return this;
+    }
+
+    /** Supplies the device token; asked once per connection attempt, so it may rotate. */
+    public Builder token(Supplier<String> token) {
+      this.token = Objects.requireNonNull(token, "token");
+      return this;
+    }
+
+    /** The store file; its directory is created. One client at a time per file. */
+    public Builder storePath(Path storePath) {
+      this.storePath = Objects.requireNonNull(storePath, "storePath");
+      return this;
+    }
+
+    /** Reconnection delays grow from {@code min} to {@code max}, jittered (defaults 200ms, 30s). */
+    public Builder backoff(Duration min, Duration max) {
+      new ReconnectBackoff(min, max, RandomGenerator.getDefault()); // validates
+      this.minBackoff = min;
+      this.maxBackoff = max;
+      return this;
+    }
+
+    /** Ping period; a connection silent for two periods is dropped (default 15s). */
+    public Builder pingInterval(Duration pingInterval) {
+      this.pingInterval = positive("pingInterval", pingInterval);
+      return this;
+    }
+
+    /** Limit for opening the socket and receiving Welcome (default 10s). */
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = positive("connectTimeout", connectTimeout);
+      return this;
+    }
+
+    /** Mutations per Push (default 100; keep at or below the server's limit). */
+    public Builder maxMutationsPerPush(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxMutationsPerPush < 1: " + max);
+      }
+      this.maxMutationsPerPush = max;
+      return this;
+    }
+
+    /** Unacknowledged pushes at a time (default 4; keep below the server's limit). */
+    public Builder maxPushesInFlight(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxPushesInFlight < 1: " + max);
+      }
+      this.maxPushesInFlight = max;
+      return this;
+    }
+
+    /** Wall clock for hybrid logical timestamps (default UTC system clock). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Randomness for backoff jitter. */
+    public Builder random(RandomGenerator random) {
+      this.random = Objects.requireNonNull(random, "random");
+      return this;
+    }
+
+    public Builder listener(ClientListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Shares an HTTP client (its threads) between clients; by default each client has its own. */
+    public Builder httpClient(HttpClient httpClient) {
+      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
+      return this;
+    }
+
+    /**
+     * Opens the client on its store, offline; call {@link LockstepClient#start()} to connect.
+     *
+     * @throws IllegalStateException when a required setting is missing, the store is in use, or
+     *     the store belongs to another device
+     */
+    public LockstepClient build() {
+      require(serverUri, "serverUri");
+      require(deviceId, "deviceId");
+      require(token, "token");
+      require(storePath, "storePath");
+      if (httpClient == null) {
+        httpClient = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+      }
+      return new LockstepClient(this);
+    }
+
+    private static void require(Object value, String name) {
+      if (value == null) {
+        throw new IllegalStateException(name + " is required");
+      }
+    }
+
+    private static Duration positive(String name, Duration value) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " <= 0: " + value);
+      }
+      return value;
+    }
+
+    // Read by SyncSession.
+    URI serverUri() {
+      return serverUri;
+    }
+
+    String deviceId() {
+      return deviceId;
+    }
+
+    Supplier<String> token() {
+      return token;
+    }
+
+    ReconnectBackoff newBackoff() {
+      return new ReconnectBackoff(minBackoff, maxBackoff, random);
+    }
+
+    Duration pingInterval() {
+      return pingInterval;
+    }
+
+    Duration connectTimeout() {
+      return connectTimeout;
+    }
+
+    int maxMutationsPerPush() {
+      return maxMutationsPerPush;
+    }
+
+    int maxPushesInFlight() {
+      return maxPushesInFlight;
+    }
+
+    HybridLogicalClock newHlc() {
+      return new HybridLogicalClock(clock::millis);
+    }
+
+    HttpClient httpClient() {
+      return httpClient;
+    }
+  }
+}
