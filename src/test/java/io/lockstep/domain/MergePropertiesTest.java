@@ -30,8 +30,21 @@ class MergePropertiesTest {
   void finalStateDoesNotDependOnArrivalOrder(@ForAll long seed,
       @ForAll @IntRange(min = 2, max = 5) int devices,
       @ForAll @IntRange(min = 1, max = 24) int size) {
+    assertOrderIndependent(seed, devices, size, CausalHistory.OpMix.ALL);
+  }
+
+  /** The same for histories of line adds and removes on one order (add-wins OR-set). */
+  @Property(tries = 300)
+  void orderLinesDoNotDependOnArrivalOrder(@ForAll long seed,
+      @ForAll @IntRange(min = 2, max = 4) int devices,
+      @ForAll @IntRange(min = 2, max = 16) int size) {
+    assertOrderIndependent(seed, devices, size, CausalHistory.OpMix.LINES);
+  }
+
+  private static void assertOrderIndependent(long seed, int devices, int size,
+      CausalHistory.OpMix mix) {
     Random random = new Random(seed);
-    CausalHistory history = CausalHistory.generate(random, devices, size, CausalHistory.OpMix.ALL);
+    CausalHistory history = CausalHistory.generate(random, devices, size, mix);
     MerchantState reference = history.applyInOrder(history.mutations);
     for (int i = 0; i < 4; i++) {
       List<Mutation> order = history.causalOrder(random);
