@@ -15,7 +15,7 @@ class StockLedgerTest {
     StockLedger ledger = StockLedger.EMPTY.take(stamp, VersionVector.EMPTY, 100);
     long expected = 100;
     for (int i = 1; i <= 3 * StockLedger.DELTA_HISTORY_LIMIT; i++) {
-      long amount = i % 3 == 0 ? 2 : -1;
+      long amount = i % 3 == 0 ? 3 : -1;
       ledger = ledger.adjust(new Dot("pos-" + i % 4, i), new Hlc(10 + i, 0), amount);
       expected += amount;
       assertEquals(expected, ledger.value());
