@@ -284,10 +284,9 @@ public record Order(
     lineAdds.stream()
         .filter(a -> visible(a) && !next.visible(a))
         .forEach(hidden -> conflicts.add(new Conflict(seq, orderId, "lines/" + hidden.lineId(),
-            "line-after-payment", hidden.dot(),
+            "line-after-payment", m.dot(), target.name(), hidden.dot(),
             describe(hidden.lineId(), hidden.quantity(), hidden.itemId(), hidden.priceCents()),
-            m.dot(), target.name(), m.dot(),
-            "line added concurrently with the payment of the order: rejected")));
+            m.dot(), "line added concurrently with the payment of the order: rejected")));
     return applied(m, next, conflicts);
   }
 
