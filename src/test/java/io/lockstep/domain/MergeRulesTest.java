@@ -171,6 +171,10 @@ class MergeRulesTest {
     assertEquals(1, rejected.state().lastCounter("B"));
     assertEquals(List.of("l1"), List.copyOf(rejected.state().orders().get("o1").lines().keySet()));
     assertTrue(outcome.stored());
+    assertTrue(rejected.state().orders().get("o1").version().covers(new Dot("B", 1)));
+    Outcome redelivered = rejected.state().apply(5, device("B", 1, vv("A", 2), 1990,
+        new Op.AddLine("o1", "l2", "cookie", 1, 250)));
+    assertInstanceOf(Outcome.Duplicate.class, redelivered);
 
     Outcome known = paid.apply(4, device("C", 1, vv("A", 3), 2100,
         new Op.AddLine("o1", "l3", "cookie", 1, 250)));
