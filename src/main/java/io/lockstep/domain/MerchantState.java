@@ -212,6 +212,11 @@ public final class MerchantState {
         : ((Resolution.StoredRefusal) resolution).reason());
   }
 
+  /** This state with {@code record} replaced by its resolved view; head seq unchanged. */
+  public MerchantState withResolved(DomainRecord record) {
+    return withResolved(headSeq, record);
+  }
+
   /**
    * This state with {@code record} replaced by the server's resolved view of it at {@code seq}
    * (head seq becomes the higher of the two).

@@ -203,35 +203,42 @@ public record Order(
     if (seen != OrderState.OPEN) {
       return new Resolution.Refused("order " + orderId + " is " + seen + ": no line can be added");
     }
-    Stamp stamp = Stamp.of(m);
     List<LineAdd> adds = new ArrayList<>(lineAdds);
-    adds.add(new LineAdd(add.lineId(), stamp, add.itemId(), add.quantity(), add.priceCents(),
-        false));
+    adds.add(new LineAdd(add.lineId(), Stamp.of(m), add.itemId(), add.quantity(),
+        add.priceCents(), false));
     Order next = new Order(orderId, openedBy, stateWrites, adds, paymentAdds, version);
-    String value = describe(add.lineId(), add.quantity(), add.itemId(), add.priceCents());
     Optional<StateWrite> payment = stateWrites.stream().filter(w -> w.state().isPaid())
         .max(Comparator.comparing(StateWrite::stamp));
     if (payment.isPresent()) {
-      Dot paid = payment.get().dot();
-      Conflict conflict = new Conflict(seq, orderId, "lines/" + add.lineId(), "line-after-payment",
-          m.dot(), value, paid, payment.get().state().name(), paid,
-          "line added concurrently with the payment of the order: rejected");
-      return new Resolution.StoredRefusal(next.withDot(m.dot()),
-          "order " + orderId + " was paid concurrently (" + paid + "): line " + add.lineId()
-              + " rejected", List.of(conflict));
+      return paidConcurrently(seq, m, add, next, payment.get());
     }
-    List<Conflict> conflicts = new ArrayList<>();
-    lineAdds.stream()
+    return applied(m, next, lineIdConflict(seq, m, add));
+  }
+
+  /** A line the payment did not see: stored (so order does not matter) but hidden and refused. */
+  private Resolution paidConcurrently(long seq, Mutation m, Op.AddLine add, Order next,
+      StateWrite payment) {
+    Conflict conflict = new Conflict(seq, orderId, "lines/" + add.lineId(), "line-after-payment",
+        m.dot(), describe(add.lineId(), add.quantity(), add.itemId(), add.priceCents()),
+        payment.dot(), payment.state().name(), payment.dot(),
+        "line added concurrently with the payment of the order: rejected");
+    return new Resolution.StoredRefusal(next.withDot(m.dot()), "order " + orderId
+        + " was paid concurrently (" + payment.dot() + "): line " + add.lineId() + " rejected",
+        List.of(conflict));
+  }
+
+  private List<Conflict> lineIdConflict(long seq, Mutation m, Op.AddLine add) {
+    Stamp stamp = Stamp.of(m);
+    return lineAdds.stream()
         .filter(a -> a.lineId().equals(add.lineId()) && !a.removed() && !m.base().covers(a.dot()))
         .max(Comparator.comparing(LineAdd::stamp))
-        .ifPresent(other -> {
-          Dot winner = other.stamp().compareTo(stamp) > 0 ? other.dot() : m.dot();
-          conflicts.add(new Conflict(seq, orderId, "lines/" + add.lineId(), "line-id-highest-stamp",
-              m.dot(), value, other.dot(),
-              describe(other.lineId(), other.quantity(), other.itemId(), other.priceCents()),
-              winner, "concurrent adds of one line id: highest (authority, hlc, device) shown"));
-        });
-    return applied(m, next, conflicts);
+        .map(other -> new Conflict(seq, orderId, "lines/" + add.lineId(), "line-id-highest-stamp",
+            m.dot(), describe(add.lineId(), add.quantity(), add.itemId(), add.priceCents()),
+            other.dot(),
+            describe(other.lineId(), other.quantity(), other.itemId(), other.priceCents()),
+            other.stamp().compareTo(stamp) > 0 ? other.dot() : m.dot(),
+            "concurrent adds of one line id: highest (authority, hlc, device) shown"))
+        .stream().toList();
   }
 
   private static String describe(String lineId, long quantity, String itemId, long priceCents) {
@@ -284,10 +291,9 @@ public record Order(
     lineAdds.stream()
         .filter(a -> visible(a) && !next.visible(a))
         .forEach(hidden -> conflicts.add(new Conflict(seq, orderId, "lines/" + hidden.lineId(),
-            "line-after-payment", hidden.dot(),
+            "line-after-payment", m.dot(), target.name(), hidden.dot(),
             describe(hidden.lineId(), hidden.quantity(), hidden.itemId(), hidden.priceCents()),
-            m.dot(), target.name(), m.dot(),
-            "line added concurrently with the payment of the order: rejected")));
+            m.dot(), "line added concurrently with the payment of the order: rejected")));
     return applied(m, next, conflicts);
   }
 

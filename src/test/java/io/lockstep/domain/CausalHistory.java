@@ -130,7 +130,7 @@ final class CausalHistory {
       String item = ITEMS.get(random.nextInt(ITEMS.size()));
       String order = ORDERS.get(random.nextInt(ORDERS.size()));
       String line = "l" + random.nextInt(3);
-      switch (random.nextInt(12)) {
+      switch (random.nextInt(14)) {
         case 0:
         case 1:
           return new Op.AdjustStock(item, random.nextInt(11) - 5);
@@ -141,20 +141,43 @@ final class CausalHistory {
               random.nextBoolean() ? "s" + random.nextInt(3) : null,
               random.nextBoolean() ? (long) random.nextInt(3) * 100 : null);
         case 4:
-          return new Op.DeleteItem(item);
+          return random.nextBoolean() ? new Op.DeleteItem(item)
+              : new Op.UpsertItem(item, "n" + random.nextInt(3), null, null);
         case 5:
         case 6:
-          return new Op.AddLine(order, line, item, 1 + random.nextInt(3), 100 * random.nextInt(3));
         case 7:
-          return new Op.RemoveLine(order, line);
+          return new Op.AddLine(order, line, item, 1 + random.nextInt(3), 100 * random.nextInt(3));
         case 8:
         case 9:
+          return new Op.RemoveLine(order, line);
+        case 10:
+        case 11:
           return new Op.SetOrderState(order,
               OrderState.values()[random.nextInt(OrderState.values().length)]);
-        case 10:
+        case 12:
           return new Op.AddPayment(order, "p" + random.nextInt(2), 100 + random.nextInt(3));
         default:
           return new Op.OpenOrder(order);
+      }
+    };
+
+    /** Line adds and removes on one order, now and then a payment: the OR-set under stress. */
+    OpMix LINES = random -> {
+      String line = "l" + random.nextInt(2);
+      switch (random.nextInt(8)) {
+        case 0:
+        case 1:
+        case 2:
+          return new Op.AddLine("o1", line, "i" + random.nextInt(2), 1 + random.nextInt(2), 100);
+        case 3:
+        case 4:
+        case 5:
+          return new Op.RemoveLine("o1", line);
+        case 6:
+          return new Op.SetOrderState("o1", random.nextBoolean() ? OrderState.PAID
+              : OrderState.LOCKED);
+        default:
+          return new Op.AddPayment("o1", "p" + random.nextInt(2), 100);
       }
     };
 

@@ -8,18 +8,18 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
-import org.junit.jupiter.api.Test;
+import net.jqwik.api.Example;
 
 class HybridLogicalClockTest {
 
-  @Test
+  @Example
   void sameMillisecondCountsLogically() {
     HybridLogicalClock clock = new HybridLogicalClock(() -> 100);
     assertEquals(new Hlc(100, 0), clock.now());
     assertEquals(new Hlc(100, 1), clock.now());
   }
 
-  @Test
+  @Example
   void receivingFromTheFutureMovesPastIt() {
     HybridLogicalClock clock = new HybridLogicalClock(() -> 100);
     assertEquals(new Hlc(500, 8), clock.observe(new Hlc(500, 7)));

@@ -26,12 +26,25 @@ class MergePropertiesTest {
    * Every causal arrival order of the same mutations gives the same items, orders, head seq and
    * last counters (the whole state but the conflict log, which records who met whom).
    */
-  @Property(tries = 300)
+  @Property(tries = 1000)
   void finalStateDoesNotDependOnArrivalOrder(@ForAll long seed,
       @ForAll @IntRange(min = 2, max = 5) int devices,
       @ForAll @IntRange(min = 1, max = 24) int size) {
+    assertOrderIndependent(seed, devices, size, CausalHistory.OpMix.ALL);
+  }
+
+  /** The same for histories of line adds and removes on one order (add-wins OR-set). */
+  @Property(tries = 1000)
+  void orderLinesDoNotDependOnArrivalOrder(@ForAll long seed,
+      @ForAll @IntRange(min = 2, max = 4) int devices,
+      @ForAll @IntRange(min = 2, max = 16) int size) {
+    assertOrderIndependent(seed, devices, size, CausalHistory.OpMix.LINES);
+  }
+
+  private static void assertOrderIndependent(long seed, int devices, int size,
+      CausalHistory.OpMix mix) {
     Random random = new Random(seed);
-    CausalHistory history = CausalHistory.generate(random, devices, size, CausalHistory.OpMix.ALL);
+    CausalHistory history = CausalHistory.generate(random, devices, size, mix);
     MerchantState reference = history.applyInOrder(history.mutations);
     for (int i = 0; i < 4; i++) {
       List<Mutation> order = history.causalOrder(random);
@@ -45,7 +58,7 @@ class MergePropertiesTest {
   }
 
   /** Applying a mutation a second time, right away or later, changes nothing. */
-  @Property(tries = 300)
+  @Property(tries = 500)
   void applyingTwiceEqualsApplyingOnce(@ForAll long seed,
       @ForAll @IntRange(min = 1, max = 20) int size) {
     Random random = new Random(seed);
@@ -64,7 +77,7 @@ class MergePropertiesTest {
   }
 
   /** A mutation whose base covers the record's version never reports a conflict. */
-  @Property(tries = 300)
+  @Property(tries = 500)
   void causallyLaterMutationNeverConflicts(@ForAll long seed,
       @ForAll @IntRange(min = 1, max = 20) int size) {
     Random random = new Random(seed);
@@ -106,7 +119,7 @@ class MergePropertiesTest {
   }
 
   /** No mutation moves an order's state backwards. */
-  @Property(tries = 300)
+  @Property(tries = 500)
   void orderStateNeverMovesBackwards(@ForAll long seed,
       @ForAll @IntRange(min = 1, max = 24) int size) {
     Random random = new Random(seed);

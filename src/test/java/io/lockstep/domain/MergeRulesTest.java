@@ -114,12 +114,16 @@ class MergeRulesTest {
 
   @Test
   void removeOnlyRemovesObservedAddsSoAConcurrentAddWins() {
-    MerchantState state = applyAll(ORDERS,
-        device("B", 1, vv("A", 2), 2000, new Op.RemoveLine("o1", "l1")),
-        device("C", 1, vv("A", 1), 1900, new Op.AddLine("o1", "l1", "mocha", 1, 500)));
-    Order order = state.orders().get("o1");
-    assertEquals(List.of("l1"), List.copyOf(order.lines().keySet()));
-    assertEquals("mocha", order.lines().get("l1").itemId());
+    Mutation remove = device("B", 1, vv("A", 2), 2000, new Op.RemoveLine("o1", "l1"));
+    Mutation readd = device("C", 1, vv("A", 1), 1900, new Op.AddLine("o1", "l1", "mocha", 1, 500));
+    for (MerchantState state : List.of(applyAll(ORDERS, remove, readd),
+        applyAll(ORDERS, readd, remove))) {
+      Order order = state.orders().get("o1");
+      assertEquals(List.of("l1"), List.copyOf(order.lines().keySet()));
+      assertEquals("mocha", order.lines().get("l1").itemId());
+    }
+    List<Conflict> conflicts = applyAll(ORDERS, readd, remove).conflicts();
+    assertEquals("add-wins", conflicts.get(conflicts.size() - 1).rule());
 
     MerchantState observed = applyAll(ORDERS,
         device("B", 1, vv("A", 2), 2000, new Op.RemoveLine("o1", "l1")));
@@ -167,6 +171,10 @@ class MergeRulesTest {
     assertEquals(1, rejected.state().lastCounter("B"));
     assertEquals(List.of("l1"), List.copyOf(rejected.state().orders().get("o1").lines().keySet()));
     assertTrue(outcome.stored());
+    assertTrue(rejected.state().orders().get("o1").version().covers(new Dot("B", 1)));
+    Outcome redelivered = rejected.state().apply(5, device("B", 1, vv("A", 2), 1990,
+        new Op.AddLine("o1", "l2", "cookie", 1, 250)));
+    assertInstanceOf(Outcome.Duplicate.class, redelivered);
 
     Outcome known = paid.apply(4, device("C", 1, vv("A", 3), 2100,
         new Op.AddLine("o1", "l3", "cookie", 1, 250)));
