@@ -307,6 +307,7 @@ final class SyncSession {
     switch (frame.getFrameCase()) {
       case WELCOME -> onWelcome(c, frame.getWelcome());
       case ACK -> onAck(c, frame.getAck());
+      case ACKS -> frame.getAcks().getAcksList().forEach(ack -> onAck(c, ack));
       case CHANGES -> onChanges(c, frame.getChanges().getChangesList());
       case SNAPSHOT -> onSnapshot(c, frame.getSnapshot());
       case ERROR -> onError(c, frame.getError());

@@ -10,7 +10,7 @@ import io.lockstep.merchant.MerchantEntity.Frame;
 import io.lockstep.merchant.MerchantEntity.PushResult;
 import io.lockstep.merchant.MerchantEntity.SessionEvent;
 import io.lockstep.merchant.MerchantEntity.Subscribed;
-import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.Acks;
 import io.lockstep.protocol.v1.ClientFrame;
 import io.lockstep.protocol.v1.Error;
 import io.lockstep.protocol.v1.Hello;
@@ -273,10 +273,9 @@ public final class DeviceSession {
   private Behavior<Command> onPushResult(PushResult result) {
     pushesInFlight = Math.max(0, pushesInFlight - 1);
     lastProgressNanos = System.nanoTime();
-    for (Ack ack : result.acks()) {
-      if (!send(ServerFrame.newBuilder().setAck(ack).build())) return closed();
-    }
-    return Behaviors.same();
+    // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
+    Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
+    return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();
   }
 
   private Behavior<Command> onFrame(Frame frame) {

@@ -43,7 +43,7 @@ final class JournalCatchUp {
           }
           return change;
         })
-        .concat(Source.lazySource(() -> {
+        .concatLazy(Source.lazySource(() -> {
           if (expected.get() != range.toSeq() + 1) {
             throw new IllegalStateException("journal range of " + range.merchantId() + " ends at " + (expected.get() - 1) + ", expected " + range.toSeq());
           }

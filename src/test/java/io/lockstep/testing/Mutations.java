@@ -42,6 +42,11 @@ public final class Mutations {
         .build();
   }
 
+  /** Restocks by one; no conflict whatever the base. */
+  public static Mutation restock(long counter, String itemId) {
+    return adjustStock(counter, itemId, 1, VersionVector.getDefaultInstance());
+  }
+
   /** A mutation with no op set: structurally invalid. */
   public static Mutation noOp(long counter) {
     return Mutation.newBuilder().setCounter(counter).setHlc(HLC + counter).build();

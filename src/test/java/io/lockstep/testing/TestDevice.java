@@ -37,6 +37,8 @@ public final class TestDevice implements AutoCloseable {
   private final BlockingQueue<Ack> acks = new LinkedBlockingQueue<>();
   private final BlockingQueue<Change> changes = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  private volatile boolean paused;
+  private volatile boolean demandOwed;
 
   private TestDevice(URI uri) {
     this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
@@ -77,6 +79,11 @@ public final class TestDevice implements AutoCloseable {
   /** The next frame that is neither an ack nor changes; fails after a generous wait. */
   public ServerFrame next() {
     return take(frames, "frame");
+  }
+
+  /** A frame other than acks and changes if one arrives within {@code wait}, else null. */
+  public ServerFrame poll(Duration wait) throws InterruptedException {
+    return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** A change if one arrives within {@code wait}, else null. */
@@ -127,6 +134,20 @@ public final class TestDevice implements AutoCloseable {
     return closed.isDone();
   }
 
+  /** Stops reading the socket: the server's frames pile up in TCP buffers, as with a slow device. */
+  public void pause() {
+    paused = true;
+  }
+
+  /** Reads again. */
+  public void resume() {
+    paused = false;
+    if (demandOwed) {
+      demandOwed = false;
+      socket.request(1);
+    }
+  }
+
   @Override
   public void close() {
     if (!socket.isOutputClosed()) socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").exceptionally(e -> null);
@@ -145,6 +166,7 @@ public final class TestDevice implements AutoCloseable {
         try {
           ServerFrame frame = ServerFrame.parseFrom(partial.toByteArray());
           if (frame.hasAck()) acks.add(frame.getAck());
+          else if (frame.hasAcks()) acks.addAll(frame.getAcks().getAcksList());
           else if (frame.hasChanges()) changes.addAll(frame.getChanges().getChangesList());
           else frames.add(frame);
         } catch (InvalidProtocolBufferException e) {
@@ -152,7 +174,8 @@ public final class TestDevice implements AutoCloseable {
         }
         partial.reset();
       }
-      ws.request(1);
+      if (paused) demandOwed = true;
+      else ws.request(1);
       return null;
     }
 
