@@ -59,10 +59,11 @@ public final class OperatorRoutes extends AllDirectives {
 
   public Route route() {
     return concat(
-        path("ready", () -> management),
-        path("alive", () -> management),
-        path("startup", () -> management),
-        pathPrefix("bootstrap", () -> management),
+        // Tested, not consumed: Pekko Management matches the whole path itself.
+        pathPrefixTest("ready", () -> management),
+        pathPrefixTest("alive", () -> management),
+        pathPrefixTest("startup", () -> management),
+        pathPrefixTest("bootstrap", () -> management),
         path("metrics", () -> get(() -> complete(
             HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())))),
         extractRequest(request -> {
