@@ -155,7 +155,7 @@ public final class ProductApi extends AllDirectives {
     }
     return request.entity()
         .withSizeLimit(limits.maxFrameBytes())
-        .toStrict(settings.changesMaxWait().toMillis(), Materializer.matFromSystem(system))
+        .toStrict(settings.bodyReadTimeout().toMillis(), Materializer.matFromSystem(system))
         .thenCompose(strict -> {
           Push push = JsonBodies.parse(strict.getData().utf8String(), Push.newBuilder()).build();
           checkPush(push);

@@ -9,8 +9,10 @@ import java.time.Duration;
  * @param changesDefaultLimit changes in one feed page when the caller names no {@code limit}
  * @param changesMaxLimit largest {@code limit} a caller may ask for
  * @param changesMaxWait longest long-poll {@code wait} a caller may ask for
+ * @param bodyReadTimeout longest time to receive a request body
  */
-public record ApiSettings(int changesDefaultLimit, int changesMaxLimit, Duration changesMaxWait) {
+public record ApiSettings(
+    int changesDefaultLimit, int changesMaxLimit, Duration changesMaxWait, Duration bodyReadTimeout) {
 
   public ApiSettings {
     if (changesDefaultLimit > changesMaxLimit) {
@@ -24,6 +26,7 @@ public record ApiSettings(int changesDefaultLimit, int changesMaxLimit, Duration
     return new ApiSettings(
         LockstepSettings.positive(api, "changes-default-limit"),
         LockstepSettings.positive(api, "changes-max-limit"),
-        LockstepSettings.positiveDuration(api, "changes-max-wait"));
+        LockstepSettings.positiveDuration(api, "changes-max-wait"),
+        LockstepSettings.positiveDuration(api, "body-read-timeout"));
   }
 }
