@@ -1,10 +1,21 @@
 package io.lockstep;
 
 import com.typesafe.config.Config;
+import io.lockstep.api.BearerAuthentication;
+import io.lockstep.api.ChangeFeed;
+import io.lockstep.api.HttpErrors;
+import io.lockstep.api.MerchantGateway;
+import io.lockstep.api.ProductApi;
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.device.DeviceRoutes;
 import io.lockstep.merchant.MerchantEntity;
-import io.lockstep.merchant.MerchantObserver;
+import io.lockstep.ops.ClusterLoad;
+import io.lockstep.ops.LoadReporter;
+import io.lockstep.ops.LockstepMetrics;
+import io.lockstep.ops.MerchantLoadTable;
+import io.lockstep.ops.ObserverGroup;
+import io.lockstep.ops.OperatorRoutes;
+import io.lockstep.ops.ShardPlacementQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
@@ -14,6 +25,7 @@ import io.lockstep.persistence.SchemaMigration;
 import io.lockstep.security.SigningKeyException;
 import io.lockstep.security.TokenService;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -22,14 +34,15 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
@@ -54,13 +67,19 @@ public final class LockstepNode implements AutoCloseable {
   private final LockstepSettings settings;
   private final TokenService tokens;
   private final ServerBinding binding;
+  private final ServerBinding managementBinding;
 
   private LockstepNode(
-      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, ServerBinding binding) {
+      ActorSystem<Void> system,
+      LockstepSettings settings,
+      TokenService tokens,
+      ServerBinding binding,
+      ServerBinding managementBinding) {
     this.system = system;
     this.settings = settings;
     this.tokens = tokens;
     this.binding = binding;
+    this.managementBinding = managementBinding;
   }
 
   /**
@@ -96,15 +115,21 @@ public final class LockstepNode implements AutoCloseable {
       throw new StartupException("actor system failed to start: " + e.getMessage(), e);
     }
     try {
-      startManagement(system, settings);
+      String node = Cluster.get(system).selfMember().address().toString();
+      LockstepMetrics metrics = new LockstepMetrics();
+      MerchantLoadTable load = new MerchantLoadTable(Clock.systemUTC(), node);
+      BearerAuthentication auth = new BearerAuthentication(tokens);
+      ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
       joinCluster(system, settings.remote());
-      MerchantEntity.init(system, settings.entity(), MerchantObserver.NONE);
-      ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens));
+      system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
+      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load));
+      ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens, auth));
       log.info(
-          "Lockstep node {} serving HTTP on {}",
-          Cluster.get(system).selfMember().address(),
-          binding.localAddress());
-      return new LockstepNode(system, settings, tokens, binding);
+          "Lockstep node {} serving HTTP on {}, management on {}",
+          node,
+          binding.localAddress(),
+          management.localAddress());
+      return new LockstepNode(system, settings, tokens, binding, management);
     } catch (StartupException | RuntimeException e) {
       system.terminate();
       awaitTermination(system, settings);
@@ -116,22 +141,49 @@ public final class LockstepNode implements AutoCloseable {
     return Behaviors.setup(context -> Behaviors.empty());
   }
 
-  /** The public routes: device WebSocket, product API. */
-  private static Route routes(ActorSystem<Void> system, LockstepSettings settings, TokenService tokens) {
+  /** The public routes: device WebSocket, product API; every error a problem response. */
+  private static Route routes(
+      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, BearerAuthentication auth) {
+    MerchantGateway merchants = new MerchantGateway(system, settings.entity().askTimeout());
+    ProductApi api =
+        new ProductApi(system, auth, merchants, new ChangeFeed(system, merchants), settings.api(), settings.limits());
     CurrentEventsByPersistenceIdQuery journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    return new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits()).route();
+    Route devices =
+        new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits()).route();
+    return new HttpErrors().seal(Directives.concat(devices, api.route()));
   }
 
-  private static void startManagement(ActorSystem<Void> system, LockstepSettings settings)
+  /**
+   * The management port: Pekko Management's routes (served here rather than by its own server so
+   * that health and bootstrap stay open while everything else needs an operator token), metrics
+   * and Lockstep's operator routes.
+   */
+  private static Route operatorRoutes(
+      ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics) {
+    Route management = PekkoManagement.get(system).getRoutes();
+    var timeout = settings.operator().queryTimeout();
+    OperatorRoutes routes =
+        new OperatorRoutes(
+            management,
+            auth,
+            metrics,
+            new ClusterLoad(system, timeout),
+            new ShardPlacementQuery(system, timeout),
+            settings.operator());
+    return new HttpErrors().seal(routes.route());
+  }
+
+  private static ServerBinding bindManagement(ActorSystem<Void> system, LockstepSettings settings, Route routes)
       throws StartupException {
-    PekkoManagement management = PekkoManagement.get(system);
-    await(management.start(), settings, "management HTTP on port " + settings.management().port());
-    CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeServiceUnbind(),
-            "lockstep-management-stop",
-            management::stop);
+    var management = settings.management();
+    ServerBinding binding =
+        await(
+            Http.get(system).newServerAt(management.host(), management.port()).bind(routes),
+            settings,
+            "management HTTP on " + management.host() + ":" + management.port());
+    binding.addToCoordinatedShutdown(settings.http().shutdownDeadline(), system);
+    return binding;
   }
 
   private static void joinCluster(ActorSystem<Void> system, RemoteSettings remote) {
@@ -214,6 +266,11 @@ public final class LockstepNode implements AutoCloseable {
   /** The bound port of the public HTTP server. */
   public int httpPort() {
     return binding.localAddress().getPort();
+  }
+
+  /** The bound port of the management server (health, metrics, operator routes). */
+  public int managementPort() {
+    return managementBinding.localAddress().getPort();
   }
 
   /** Leaves the cluster and stops the node through coordinated shutdown. */

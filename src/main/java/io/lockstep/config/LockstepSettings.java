@@ -20,7 +20,9 @@ public record LockstepSettings(
     LimitSettings limits,
     EntitySettings entity,
     DeviceSettings device,
-    SerializationSettings serialization) {
+    SerializationSettings serialization,
+    ApiSettings api,
+    OperatorSettings operator) {
 
   public LockstepSettings {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -33,6 +35,8 @@ public record LockstepSettings(
     Objects.requireNonNull(entity, "entity");
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(serialization, "serialization");
+    Objects.requireNonNull(api, "api");
+    Objects.requireNonNull(operator, "operator");
   }
 
   /**
@@ -55,7 +59,9 @@ public record LockstepSettings(
         LimitSettings.from(lockstep.getConfig("limits")),
         EntitySettings.from(lockstep.getConfig("entity")),
         DeviceSettings.from(lockstep.getConfig("device")),
-        SerializationSettings.from(lockstep.getConfig("serialization")));
+        SerializationSettings.from(lockstep.getConfig("serialization")),
+        ApiSettings.from(lockstep.getConfig("api")),
+        OperatorSettings.from(lockstep.getConfig("operator")));
   }
 
   static int port(Config config, String path) {

@@ -1,0 +1,144 @@
+package io.lockstep.ops;
+
+import io.lockstep.merchant.MerchantObserver;
+import io.lockstep.protocol.v1.AckStatus;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The node's Prometheus metrics: Lockstep's own ({@code lockstep_*}, fed as a {@link
+ * MerchantObserver}) and the JVM's, in one registry per node so several nodes can share a JVM.
+ *
+ * <pre>
+ *   lockstep_mutations_total{status}         acknowledged mutations: accepted, duplicate, rejected
+ *   lockstep_conflicts_total{rule}           concurrent edits resolved, by merge rule
+ *   lockstep_journal_write_seconds           one group-commit journal write
+ *   lockstep_journal_events_total            events stored
+ *   lockstep_fanout_seconds                  write start to change batch sent to subscribers
+ *   lockstep_catchup_changes_total           changes sent to catch up subscribers
+ *   lockstep_catchup_snapshots_total         catch-ups that needed a snapshot
+ *   lockstep_connected_devices               subscribed sessions of merchants on this node
+ *   lockstep_active_entities                 merchant entities running on this node
+ * </pre>
+ *
+ * Labels never carry merchant ids: their number is unbounded; per-merchant load is on the
+ * operator routes instead.
+ */
+public final class LockstepMetrics implements MerchantObserver {
+  private static final double[] LATENCY_BUCKETS = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
+  };
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
+  private final Counter mutations;
+  private final Counter conflicts;
+  private final Histogram journalWrite;
+  private final Counter journalEvents;
+  private final Histogram fanOut;
+  private final Counter catchUpChanges;
+  private final Counter catchUpSnapshots;
+  private final Map<String, Integer> subscribersByMerchant = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> activeMerchants = new ConcurrentHashMap<>();
+
+  /** A registry with Lockstep's and the JVM's metrics. */
+  public LockstepMetrics() {
+    mutations = Counter.builder().name("lockstep_mutations_total")
+        .help("Mutations acknowledged, by ack status").labelNames("status").register(registry);
+    conflicts = Counter.builder().name("lockstep_conflicts_total")
+        .help("Concurrent edits resolved, by merge rule").labelNames("rule").register(registry);
+    journalWrite = Histogram.builder().name("lockstep_journal_write_seconds")
+        .help("Duration of one group-commit journal write").classicOnly()
+        .classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    journalEvents = Counter.builder().name("lockstep_journal_events_total")
+        .help("Events stored in the journal").register(registry);
+    fanOut = Histogram.builder().name("lockstep_fanout_seconds")
+        .help("Time from the start of a journal write to its changes being sent to subscribers")
+        .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    catchUpChanges = Counter.builder().name("lockstep_catchup_changes_total")
+        .help("Changes sent to subscribers catching up").register(registry);
+    catchUpSnapshots = Counter.builder().name("lockstep_catchup_snapshots_total")
+        .help("Catch-ups served with a snapshot").register(registry);
+    GaugeWithCallback.builder().name("lockstep_connected_devices")
+        .help("Sessions subscribed to merchants hosted on this node")
+        .callback(cb -> cb.call(subscribersByMerchant.values().stream().mapToInt(Integer::intValue).sum()))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_active_entities")
+        .help("Merchant entities running on this node")
+        .callback(cb -> cb.call(activeMerchants.size()))
+        .register(registry);
+    JvmMetrics.builder().register(registry);
+  }
+
+  /** Content type of {@link #scrape()}. */
+  public String contentType() {
+    return writer.getContentType();
+  }
+
+  /** Every metric in the Prometheus text format. */
+  public byte[] scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
+    try {
+      writer.write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public void started(String merchantId, long headSeq) {
+    activeMerchants.put(merchantId, Boolean.TRUE);
+  }
+
+  @Override
+  public void stopped(String merchantId) {
+    activeMerchants.remove(merchantId);
+    subscribersByMerchant.remove(merchantId);
+  }
+
+  @Override
+  public void written(String merchantId, int events, long writeNanos, long headSeq) {
+    journalWrite.observe(writeNanos / 1e9);
+    journalEvents.inc(events);
+  }
+
+  @Override
+  public void acknowledged(String merchantId, AckStatus status, int count) {
+    mutations.labelValues(status.name().toLowerCase(Locale.ROOT)).inc(count);
+  }
+
+  @Override
+  public void conflict(String merchantId, String rule) {
+    conflicts.labelValues(rule).inc();
+  }
+
+  @Override
+  public void fannedOut(String merchantId, int subscribers, long nanos) {
+    fanOut.observe(nanos / 1e9);
+  }
+
+  @Override
+  public void caughtUp(String merchantId, int changes, boolean snapshot) {
+    if (snapshot) {
+      catchUpSnapshots.inc();
+    } else {
+      catchUpChanges.inc(changes);
+    }
+  }
+
+  @Override
+  public void subscribers(String merchantId, int count) {
+    subscribersByMerchant.put(merchantId, count);
+  }
+}

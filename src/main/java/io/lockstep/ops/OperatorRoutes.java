@@ -1,0 +1,113 @@
+package io.lockstep.ops;
+
+import io.lockstep.api.ApiProblem;
+import io.lockstep.api.BearerAuthentication;
+import io.lockstep.api.HttpErrors;
+import io.lockstep.api.JsonBodies;
+import io.lockstep.api.ProblemType;
+import io.lockstep.config.OperatorSettings;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.Route;
+
+/**
+ * Everything served on the management port:
+ *
+ * <pre>
+ *   path                                  access     what
+ *   /ready, /alive, /startup              open       Pekko Management health checks (Kubernetes probes)
+ *   /bootstrap/...                        open       Cluster Bootstrap contact point (peers, no credentials)
+ *   /metrics                              open       Prometheus text format (scrape port, no merchant data)
+ *   /lockstep/merchants/{id}/load         operator   load of one merchant
+ *   /lockstep/hot-merchants?top=N         operator   busiest merchants of the cluster
+ *   /lockstep/shards                      operator   shard placement per node with entity counts
+ *   /cluster/...                          operator   Pekko Management cluster HTTP (writes only when
+ *                                                    pekko.management.http.route-providers-read-only = false)
+ * </pre>
+ *
+ * Operator access is a bearer operator token; anything else gets 401 or 403.
+ */
+public final class OperatorRoutes extends AllDirectives {
+  private final Route management;
+  private final BearerAuthentication auth;
+  private final LockstepMetrics metrics;
+  private final ClusterLoad load;
+  private final ShardPlacementQuery shards;
+  private final OperatorSettings settings;
+
+  /**
+   * @param management Pekko Management's routes (health, cluster HTTP, bootstrap), unauthenticated
+   */
+  public OperatorRoutes(
+      Route management,
+      BearerAuthentication auth,
+      LockstepMetrics metrics,
+      ClusterLoad load,
+      ShardPlacementQuery shards,
+      OperatorSettings settings) {
+    this.management = management;
+    this.auth = auth;
+    this.metrics = metrics;
+    this.load = load;
+    this.shards = shards;
+    this.settings = settings;
+  }
+
+  public Route route() {
+    return concat(
+        // Tested, not consumed: Pekko Management matches the whole path itself.
+        pathPrefixTest("ready", () -> management),
+        pathPrefixTest("alive", () -> management),
+        pathPrefixTest("startup", () -> management),
+        pathPrefixTest("bootstrap", () -> management),
+        path("metrics", () -> get(() -> complete(
+            HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())))),
+        extractRequest(request -> {
+          try {
+            auth.operator(request);
+          } catch (ApiProblem problem) {
+            return complete(HttpErrors.response(problem));
+          }
+          return concat(lockstep(), management);
+        }));
+  }
+
+  private Route lockstep() {
+    return pathPrefix("lockstep", () -> concat(
+        path(PathMatchers.segment("merchants").slash(PathMatchers.segment()).slash("load"), merchantId ->
+            get(() -> respond(load.merchant(merchantId).thenApply(list -> {
+              if (list.getMerchantsCount() == 0) {
+                throw new ApiProblem(ProblemType.NOT_FOUND, "merchant " + merchantId
+                    + " is not running on any node (idle merchants are passivated)"
+                    + (list.getUnreachableNodesCount() > 0 ? "; unreachable nodes: " + list.getUnreachableNodesList() : ""));
+              }
+              return list.getMerchants(0);
+            })))),
+        path("hot-merchants", () -> get(() -> parameterOptional("top", top ->
+            respond(load.hottest(top(top)))))),
+        path("shards", () -> get(() -> respond(shards.placement())))));
+  }
+
+  private int top(Optional<String> raw) {
+    if (raw.isEmpty()) {
+      return settings.hotMerchantsDefault();
+    }
+    try {
+      int top = Integer.parseInt(raw.get());
+      if (top >= 1 && top <= settings.hotMerchantsMax()) {
+        return top;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ApiProblem(ProblemType.INVALID_REQUEST, "top must be an integer in 1.." + settings.hotMerchantsMax());
+  }
+
+  private Route respond(CompletionStage<? extends com.google.protobuf.Message> answer) {
+    return completeWithFuture(answer.<HttpResponse>thenApply(JsonBodies::ok).exceptionally(HttpErrors::response));
+  }
+}
