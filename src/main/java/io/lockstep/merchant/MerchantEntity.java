@@ -186,6 +186,22 @@ public final class MerchantEntity
    */
   public record Frame(Kind kind, long firstSeq, long lastSeq, byte[] serverFrame) implements SessionEvent {
     public enum Kind { CHANGES, SNAPSHOT_CHUNK, SNAPSHOT_LAST }
+
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof Frame f && kind == f.kind && firstSeq == f.firstSeq && lastSeq == f.lastSeq
+          && java.util.Arrays.equals(serverFrame, f.serverFrame);
+    }
+
+    @Override
+    public int hashCode() {
+      return Objects.hash(kind, firstSeq, lastSeq) * 31 + java.util.Arrays.hashCode(serverFrame);
+    }
+
+    @Override
+    public String toString() {
+      return "Frame[" + kind + ", " + firstSeq + ".." + lastSeq + ", " + serverFrame.length + " bytes]";
+    }
   }
 
   /** Stored by the journal. */
