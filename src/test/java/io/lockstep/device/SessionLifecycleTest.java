@@ -1,0 +1,102 @@
+package io.lockstep.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import io.lockstep.LockstepNode;
+import io.lockstep.merchant.MerchantEntity;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.awaitility.Awaitility;
+import io.lockstep.protocol.v1.ClientFrame;
+import io.lockstep.protocol.v1.Ping;
+import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.TestDevice;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Timers of a session and its merchant, with short settings: a device that goes silent is closed,
+ * one that pings keeps its session; a merchant passivates only when idle and without subscribers.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class SessionLifecycleTest {
+  static TestDatabase database;
+  static LockstepNode node;
+
+  @BeforeAll
+  static void start() throws Exception {
+    database = TestDatabase.create(SessionLifecycleTest.class);
+    node = LockstepNode.start(ConfigFactory.parseString(
+            "lockstep.device.idle-timeout = 1s\n"
+                + "lockstep.device.heartbeat = 200ms\n"
+                + "lockstep.entity.passivation-idle-timeout = 1s\n")
+        .withFallback(database.config()));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) node.close();
+    if (database != null) database.close();
+  }
+
+  @Test
+  void aSilentDeviceIsClosedWhileAPingingOneStays() throws Exception {
+    String token = node.tokens().mint(new DevicePrincipal("idle", "silent"));
+    String other = node.tokens().mint(new DevicePrincipal("idle", "pinging"));
+    try (TestDevice silent = TestDevice.hello(node.httpPort(), "silent", token, 0);
+        TestDevice pinging = TestDevice.hello(node.httpPort(), "pinging", other, 0)) {
+      silent.welcome();
+      pinging.welcome();
+      long nonce = 0;
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+      // Ping until the silent one has been closed; the pinging one must outlive it.
+      while (!silent.isClosed()) {
+        if (System.nanoTime() > deadline) throw new AssertionError("the silent device was never closed");
+        pinging.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++nonce)).build());
+        assertEquals(nonce, pinging.next().getPong().getNonce());
+        Thread.sleep(100);
+      }
+      assertEquals("idle-timeout", silent.error().getCode());
+      pinging.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++nonce)).build());
+      assertEquals(nonce, pinging.next().getPong().getNonce());
+      assertFalse(pinging.isClosed());
+    }
+  }
+
+  @Test
+  void aMerchantWithASubscribedDeviceStaysAndPassivatesOnceTheDeviceLeaves() throws Exception {
+    String token = node.tokens().mint(new DevicePrincipal("warm", "register"));
+    try (TestDevice device = TestDevice.hello(node.httpPort(), "register", token, 0)) {
+      device.welcome();
+      device.push(io.lockstep.testing.Mutations.upsertItem(1, "coffee", "Coffee", 350));
+      assertEquals(1, device.ack().getSeq());
+      // Three passivation timeouts with a subscriber and no writes: the merchant must stay.
+      long until = System.nanoTime() + java.time.Duration.ofSeconds(3).toNanos();
+      long nonce = 0;
+      while (System.nanoTime() < until) {
+        device.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++nonce)).build());
+        device.next();
+        Thread.sleep(200);
+        assertTrue(merchantRunning("warm"), "passivated while a device was subscribed");
+      }
+    }
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> !merchantRunning("warm"));
+  }
+
+  private static boolean merchantRunning(String merchant) {
+    TestProbe<ShardRegion.CurrentShardRegionState> probe = TestProbe.create(node.system());
+    ClusterSharding.get(node.system()).shardState()
+        .tell(new GetShardRegionState(MerchantEntity.ENTITY_KEY, probe.getRef()));
+    return probe.receiveMessage(java.time.Duration.ofSeconds(10)).getShards().stream()
+        .anyMatch(shard -> shard.getEntityIds().contains(merchant));
+  }
+}
