@@ -56,7 +56,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *  Flush              resolve the whole buffer, persist every stored mutation in ONE write;
  *                     after commit: Acks to each pusher, one encoded Changes frame to all
  *  Subscribe          reply Subscribed + catch-up frames (window, else snapshot); then live
- *  Stop               passivate / hand off
+ *  Stop               passivate / hand off; with pushes buffered: re-queued behind their Flush
  * </pre>
  *
  * <p>Acknowledgements are sent only after the journal write commits; a failed write restarts the
@@ -329,11 +329,25 @@ public final class MerchantEntity
         .onCommand(Subscribe.class, this::onSubscribe)
         .onCommand(Unsubscribe.class, (state, cmd) -> unsubscribe(cmd.inbox()))
         .onCommand(SubscriberStopped.class, (state, cmd) -> unsubscribe(cmd.inbox()))
-        .onCommand(Stop.class, (state, cmd) -> Effect().stop().thenNoReply())
+        .onCommand(Stop.class, (state, cmd) -> onStop())
         .onCommand(IdleCheck.class, (state, cmd) -> onIdleCheck())
         .onCommand(GetView.class, this::onGetView)
         .onCommand(GetDevices.class, this::onGetDevices)
         .build();
+  }
+
+  /**
+   * Stops, but never with pushes buffered for the next write: their senders would wait for acks
+   * that never come. A Flush is already queued (or stashed) for them, so the Stop goes to the back
+   * of the mailbox and is handled after that write. During a hand-off sharding buffers new pushes
+   * in the region, so this ends.
+   */
+  private ReplyEffect<Event, MerchantState> onStop() {
+    if (!buffer.isEmpty()) {
+      context.getSelf().tell(Stop.INSTANCE);
+      return Effect().noReply();
+    }
+    return Effect().stop().thenNoReply();
   }
 
   /** Passivates only when idle and without subscribers: devices keep their merchant warm. */

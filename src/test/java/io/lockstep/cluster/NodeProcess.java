@@ -1,0 +1,130 @@
+package io.lockstep.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Lockstep node in its own JVM ({@code io.lockstep.Main serve} on the test classpath), on
+ * loopback ports fixed at construction so that it can be restarted under the same address.
+ * Standard output and error go to {@code node-<index>.log} (appended across restarts) in the
+ * harness directory, for diagnosis of a failed test.
+ */
+final class NodeProcess {
+
+  private final int index;
+  private final int httpPort;
+  private final int managementPort;
+  private final int remotePort;
+  private final Path log;
+  private Process process;
+
+  NodeProcess(int index, int httpPort, int managementPort, int remotePort, Path dir) {
+    this.index = index;
+    this.httpPort = httpPort;
+    this.managementPort = managementPort;
+    this.remotePort = remotePort;
+    this.log = dir.resolve("node-" + index + ".log");
+  }
+
+  /** Starts the JVM with the cluster's shared environment plus this node's ports. */
+  void start(Map<String, String> sharedEnvironment) {
+    if (isAlive()) {
+      throw new IllegalStateException("node " + index + " is already running");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx384m");
+    command.add("-XX:+UseSerialGC");
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-Dlogback.configurationFile=" + mainLogbackConfig());
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("io.lockstep.Main");
+    command.add("serve");
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().putAll(sharedEnvironment);
+    builder.environment().put("LOCKSTEP_HTTP_HOST", "127.0.0.1");
+    builder.environment().put("LOCKSTEP_HTTP_PORT", Integer.toString(httpPort));
+    builder.environment().put("LOCKSTEP_MANAGEMENT_PORT", Integer.toString(managementPort));
+    builder.environment().put("LOCKSTEP_REMOTE_HOST", "127.0.0.1");
+    builder.environment().put("LOCKSTEP_REMOTE_PORT", Integer.toString(remotePort));
+    builder.environment().put("LOCKSTEP_DATA_DIR", log.getParent().resolve("data-" + index).toString());
+    builder.redirectErrorStream(true);
+    builder.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    try {
+      Files.writeString(log, "---- starting node " + index + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      process = builder.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + index, e);
+    }
+  }
+
+  /** SIGKILL: no coordinated shutdown, no leaving; the cluster must detect and down the node. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: coordinated shutdown hands the node's shards off and leaves the cluster. */
+  void terminate() {
+    process.destroy();
+  }
+
+  /** Waits for the process to end; its exit code, or empty if it still runs after the timeout. */
+  java.util.OptionalInt awaitExit(long seconds) throws InterruptedException {
+    return process.waitFor(seconds, TimeUnit.SECONDS)
+        ? java.util.OptionalInt.of(process.exitValue())
+        : java.util.OptionalInt.empty();
+  }
+
+  boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  int index() {
+    return index;
+  }
+
+  int httpPort() {
+    return httpPort;
+  }
+
+  int managementPort() {
+    return managementPort;
+  }
+
+  int remotePort() {
+    return remotePort;
+  }
+
+  /** The Pekko address the node has in the cluster. */
+  String address() {
+    return "pekko://lockstep@127.0.0.1:" + remotePort;
+  }
+
+  Path log() {
+    return log;
+  }
+
+  /** The application's own logback.xml (INFO), not the quiet logback-test.xml of the test classpath. */
+  private static String mainLogbackConfig() {
+    URL main = Objects.requireNonNull(
+        io.lockstep.Main.class.getClassLoader().getResource("logback.xml"), "logback.xml on classpath");
+    return main.toString();
+  }
+
+  @Override
+  public String toString() {
+    return "node " + index + " (" + address() + ", http " + httpPort + ")";
+  }
+}
