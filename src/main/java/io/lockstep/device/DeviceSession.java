@@ -218,14 +218,15 @@ public final class DeviceSession {
     if (!hello.getDeviceId().isEmpty() && !hello.getDeviceId().equals(principal.deviceId())) {
       return close("device-mismatch", "Hello.device_id does not match the token");
     }
-    if (guards.revocations().isRevoked(principal.deviceId())) {
-      return close("revoked", "this device has been revoked");
-    }
     merchantId = principal.merchantId();
     deviceId = principal.deviceId();
+    // Registered before the check: a revocation loaded in between still reaches this session.
+    guards.live().register(merchantId, deviceId, context.getSelf());
+    if (guards.revocations().isRevoked(deviceId)) {
+      return close("revoked", "this device has been revoked");
+    }
     tokenExpiresAt = verified.expiresAt().plus(tokens.clockSkew());
     scheduleTokenExpiry();
-    guards.live().register(merchantId, deviceId, context.getSelf());
     lastDeliveredSeq = hello.getAfterSeq();
     merchant = sharding.entityRefFor(MerchantEntity.ENTITY_KEY, merchantId);
     subscribe();

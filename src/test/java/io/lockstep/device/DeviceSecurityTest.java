@@ -13,6 +13,8 @@ import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.protocol.v1.Push;
 import io.lockstep.protocol.v1.VersionVector;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.security.ServicePrincipal;
+import io.lockstep.testing.HttpApi;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import java.io.BufferedReader;
@@ -26,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,6 +114,19 @@ class DeviceSecurityTest {
       assertEquals("limit-exceeded", error.getCode());
       assertTrue(error.getMessage().contains("name"), error.getMessage());
     }
+  }
+
+  @Test
+  void theProductApiAppliesTheSameStringBound() {
+    HttpApi api = new HttpApi(node.httpPort());
+    String token = node.tokens().mint(new ServicePrincipal("catalog", Optional.of("limits-api")));
+    String ok = HttpApi.json(Push.newBuilder().addMutations(upsertItem(1, "a", "n".repeat(MAX_STRING), 1)).build());
+    String tooLong = HttpApi.json(Push.newBuilder().addMutations(upsertItem(2, "b", "n".repeat(MAX_STRING + 1), 1)).build());
+    assertEquals(200, api.post("/v1/merchants/limits-api/mutations", token, ok).statusCode());
+    var refused = api.post("/v1/merchants/limits-api/mutations", token, tooLong);
+    assertEquals(400, refused.statusCode());
+    assertTrue(refused.body().contains("longer than " + MAX_STRING), refused.body());
+    assertFalse(api.get("/v1/merchants/limits-api/items", token).body().contains("\"b\""));
   }
 
   @Test
