@@ -28,7 +28,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * merchant in the path; what is written for merchant A never appears in another merchant's items
  * or change feed; a device writes to its token's merchant whatever its frames say.
  */
-class TenancyProperties {
+class TenancyPropertiesTest {
   /** A few fixed merchants so that principals and targets often coincide, plus random ids. */
   private static final List<String> KNOWN = List.of("m-alpha", "m-beta", "m-gamma");
   private static final AtomicLong COUNTER = new AtomicLong(1);
@@ -39,7 +39,7 @@ class TenancyProperties {
 
   @BeforeContainer
   static void start() throws Exception {
-    database = TestDatabase.create(TenancyProperties.class);
+    database = TestDatabase.create(TenancyPropertiesTest.class);
     node = LockstepNode.start(database.config());
     http = new HttpApi(node.httpPort());
   }
