@@ -32,6 +32,7 @@ import java.util.Optional;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -39,7 +40,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Every device-facing limit and access control over a real node and real sockets, with small
  * limits: frame size, mutations per push, string and list lengths, push rate, sessions per
  * device, token expiry during a session, revocation, Origin allow-list, no permessage-deflate.
+ * Runs on H2 by default and on PostgreSQL with {@code -Ppostgres}.
  */
+@Tag("postgres")
 @ExtendWith(LogCapturingExtension.class)
 class DeviceSecurityTest {
   static final int MAX_STRING = 32;

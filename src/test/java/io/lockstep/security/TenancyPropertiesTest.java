@@ -19,6 +19,7 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tag;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -26,8 +27,10 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * No cross-merchant read or write, over random principals and target merchants, through the real
  * HTTP API and device WebSocket of one node: a request is allowed iff its token covers the
  * merchant in the path; what is written for merchant A never appears in another merchant's items
- * or change feed; a device writes to its token's merchant whatever its frames say.
+ * or change feed; a device writes to its token's merchant whatever its frames say. Runs on H2 by
+ * default and on PostgreSQL with {@code -Ppostgres}.
  */
+@Tag("postgres")
 class TenancyPropertiesTest {
   /** A few fixed merchants so that principals and targets often coincide, plus random ids. */
   private static final List<String> KNOWN = List.of("m-alpha", "m-beta", "m-gamma");
