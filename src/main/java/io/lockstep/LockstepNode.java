@@ -22,11 +22,15 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
+import io.lockstep.security.DeviceRevocations;
+import io.lockstep.security.ServerTls;
 import io.lockstep.security.SigningKeyException;
 import io.lockstep.security.TokenService;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +44,7 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Directives;
@@ -96,8 +101,12 @@ public final class LockstepNode implements AutoCloseable {
       throw new StartupException("invalid configuration: " + e.getMessage(), e);
     }
     TokenService tokens;
+    Optional<SSLContext> tls;
     try {
       tokens = TokenService.create(settings.tokens());
+      tls = settings.security().tls().isPresent()
+          ? Optional.of(ServerTls.context(settings.security().tls().get()))
+          : Optional.empty();
     } catch (SigningKeyException e) {
       throw new StartupException(e.getMessage(), e);
     }
@@ -123,7 +132,8 @@ public final class LockstepNode implements AutoCloseable {
       joinCluster(system, settings.remote());
       system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load));
-      ServerBinding binding = bindHttp(system, settings, routes(system, settings, tokens, auth));
+      DeviceRevocations revocations = revocations(system, settings);
+      ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations));
       log.info(
           "Lockstep node {} serving HTTP on {}, management on {}",
           node,
@@ -141,16 +151,28 @@ public final class LockstepNode implements AutoCloseable {
     return Behaviors.setup(context -> Behaviors.empty());
   }
 
+  /** The device revocation list, re-read every {@code revocation-reload} while the node runs. */
+  private static DeviceRevocations revocations(ActorSystem<Void> system, LockstepSettings settings) {
+    var security = settings.security();
+    if (security.revocationFile().isEmpty()) return DeviceRevocations.none();
+    DeviceRevocations revocations = DeviceRevocations.fromFile(security.revocationFile().get());
+    system.scheduler().scheduleWithFixedDelay(security.revocationReload(), security.revocationReload(),
+        revocations::reload, system.executionContext());
+    return revocations;
+  }
+
   /** The public routes: device WebSocket, product API; every error a problem response. */
   private static Route routes(
-      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, BearerAuthentication auth) {
+      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, BearerAuthentication auth,
+      DeviceRevocations revocations) {
     MerchantGateway merchants = new MerchantGateway(system, settings.entity().askTimeout());
     ProductApi api =
         new ProductApi(system, auth, merchants, new ChangeFeed(system, merchants), settings.api(), settings.limits());
     CurrentEventsByPersistenceIdQuery journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     Route devices =
-        new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits()).route();
+        new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits(),
+            settings.security(), revocations).route();
     return new HttpErrors().seal(Directives.concat(devices, api.route()));
   }
 
@@ -203,14 +225,17 @@ public final class LockstepNode implements AutoCloseable {
     cluster.manager().tell(new JoinSeedNodes(seeds));
   }
 
-  private static ServerBinding bindHttp(ActorSystem<Void> system, LockstepSettings settings, Route routes)
+  private static ServerBinding bindHttp(
+      ActorSystem<Void> system, LockstepSettings settings, Optional<SSLContext> tls, Route routes)
       throws StartupException {
     var http = settings.http();
+    var server = Http.get(system).newServerAt(http.host(), http.port());
+    if (tls.isPresent()) server = server.enableHttps(ConnectionContext.httpsServer(tls.get()));
     ServerBinding binding =
         await(
-            Http.get(system).newServerAt(http.host(), http.port()).bind(routes),
+            server.bind(routes),
             settings,
-            "HTTP on " + http.host() + ":" + http.port());
+            (tls.isPresent() ? "HTTPS on " : "HTTP on ") + http.host() + ":" + http.port());
     binding.addToCoordinatedShutdown(http.shutdownDeadline(), system);
     return binding;
   }

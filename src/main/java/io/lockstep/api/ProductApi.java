@@ -11,6 +11,7 @@ import io.lockstep.config.LimitSettings;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.protocol.v1.Push;
+import io.lockstep.security.MutationLimits;
 import io.lockstep.security.ServicePrincipal;
 import java.io.IOException;
 import java.io.InputStream;
@@ -55,6 +56,7 @@ public final class ProductApi extends AllDirectives {
   private final ChangeFeed feed;
   private final ApiSettings settings;
   private final LimitSettings limits;
+  private final MutationLimits mutationLimits;
   private final byte[] openApi;
 
   public ProductApi(
@@ -70,6 +72,7 @@ public final class ProductApi extends AllDirectives {
     this.feed = feed;
     this.settings = settings;
     this.limits = limits;
+    this.mutationLimits = new MutationLimits(limits);
     this.openApi = readOpenApi();
   }
 
@@ -181,6 +184,10 @@ public final class ProductApi extends AllDirectives {
       if (m.getOpCase() == Mutation.OpCase.OP_NOT_SET) {
         throw new ApiProblem(ProblemType.UNKNOWN_OP, "mutation with counter " + m.getCounter()
             + " has no op this server knows; nothing of this push was applied");
+      }
+      Optional<String> tooBig = mutationLimits.problem(m);
+      if (tooBig.isPresent()) {
+        throw new ApiProblem(ProblemType.INVALID_REQUEST, tooBig.get() + "; nothing of this push was applied");
       }
     }
   }

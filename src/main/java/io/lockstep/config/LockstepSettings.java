@@ -22,7 +22,8 @@ public record LockstepSettings(
     DeviceSettings device,
     SerializationSettings serialization,
     ApiSettings api,
-    OperatorSettings operator) {
+    OperatorSettings operator,
+    SecuritySettings security) {
 
   public LockstepSettings {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -37,6 +38,7 @@ public record LockstepSettings(
     Objects.requireNonNull(serialization, "serialization");
     Objects.requireNonNull(api, "api");
     Objects.requireNonNull(operator, "operator");
+    Objects.requireNonNull(security, "security");
   }
 
   /**
@@ -61,7 +63,8 @@ public record LockstepSettings(
         DeviceSettings.from(lockstep.getConfig("device")),
         SerializationSettings.from(lockstep.getConfig("serialization")),
         ApiSettings.from(lockstep.getConfig("api")),
-        OperatorSettings.from(lockstep.getConfig("operator")));
+        OperatorSettings.from(lockstep.getConfig("operator")),
+        SecuritySettings.from(lockstep.getConfig("security")));
   }
 
   static int port(Config config, String path) {

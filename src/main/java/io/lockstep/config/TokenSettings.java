@@ -1,6 +1,7 @@
 package io.lockstep.config;
 
 import com.typesafe.config.Config;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -17,6 +18,10 @@ import java.util.Optional;
  * @param keyFile JWK set file; empty means the development key
  * @param devKeyFile where the development key is kept when {@code keyFile} is empty
  * @param devKeyAllowed whether a development key may be used: only with the embedded database
+ * @param jwksUrl remote JWK set that verifies tokens instead of {@code keyFile} (which then only signs)
+ * @param jwksRefresh how long a fetched remote JWK set is cached
+ * @param jwksMinRefreshInterval least time between two fetches (an unknown {@code kid} re-fetches)
+ * @param jwksFetchTimeout connect and read timeout of a fetch
  */
 public record TokenSettings(
     String issuer,
@@ -27,7 +32,26 @@ public record TokenSettings(
     Duration clockSkew,
     Optional<Path> keyFile,
     Path devKeyFile,
-    boolean devKeyAllowed) {
+    boolean devKeyAllowed,
+    Optional<URI> jwksUrl,
+    Duration jwksRefresh,
+    Duration jwksMinRefreshInterval,
+    Duration jwksFetchTimeout) {
+
+  /** Settings with keys from a file (or the development key) only. */
+  public TokenSettings(
+      String issuer,
+      String audience,
+      Duration deviceTtl,
+      Duration serviceTtl,
+      Duration operatorTtl,
+      Duration clockSkew,
+      Optional<Path> keyFile,
+      Path devKeyFile,
+      boolean devKeyAllowed) {
+    this(issuer, audience, deviceTtl, serviceTtl, operatorTtl, clockSkew, keyFile, devKeyFile, devKeyAllowed,
+        Optional.empty(), Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(5));
+  }
 
   /** File name of the development key inside the data directory. */
   public static final String DEV_KEY_FILE_NAME = "dev-signing-key.jwks";
@@ -35,6 +59,7 @@ public record TokenSettings(
   /** Parses {@code lockstep.tokens}; the development key is allowed only with H2. */
   public static TokenSettings from(Config tokens, Path dataDir, DatabaseSettings.Kind database) {
     String keyFile = tokens.getString("key-file");
+    String jwksUrl = tokens.getString("jwks-url");
     Duration skew = tokens.getDuration("clock-skew");
     if (skew.isNegative()) {
       throw new IllegalArgumentException("lockstep.tokens.clock-skew is negative: " + skew);
@@ -48,7 +73,11 @@ public record TokenSettings(
         skew,
         keyFile.isBlank() ? Optional.empty() : Optional.of(Path.of(keyFile).toAbsolutePath()),
         dataDir.resolve(DEV_KEY_FILE_NAME),
-        database == DatabaseSettings.Kind.H2);
+        database == DatabaseSettings.Kind.H2,
+        jwksUrl.isBlank() ? Optional.empty() : Optional.of(URI.create(jwksUrl)),
+        LockstepSettings.positiveDuration(tokens, "jwks-refresh"),
+        LockstepSettings.positiveDuration(tokens, "jwks-min-refresh-interval"),
+        LockstepSettings.positiveDuration(tokens, "jwks-fetch-timeout"));
   }
 
   private static String nonBlank(Config config, String path) {

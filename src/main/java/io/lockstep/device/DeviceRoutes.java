@@ -3,6 +3,8 @@ package io.lockstep.device;
 import io.lockstep.config.DeviceSettings;
 import io.lockstep.config.EntitySettings;
 import io.lockstep.config.LimitSettings;
+import io.lockstep.config.SecuritySettings;
+import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.TokenService;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +14,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
@@ -30,6 +34,10 @@ import org.apache.pekko.util.ByteString;
  * The device WebSocket endpoint {@code /v1/devices/ws}: one {@link DeviceSession} per
  * connection, reading whole binary messages up to the configured frame limit with
  * backpressure, writing through a bounded buffer the session owns.
+ *
+ * <p>A request carrying an {@code Origin} not in {@code lockstep.security.allowed-origins} gets 403
+ * before the upgrade (cross-site WebSocket hijacking); requests without {@code Origin} (native
+ * devices) pass. Pekko HTTP negotiates no WebSocket extension, so permessage-deflate is off.
  */
 public final class DeviceRoutes extends AllDirectives {
   private final ActorSystem<?> system;
@@ -38,6 +46,8 @@ public final class DeviceRoutes extends AllDirectives {
   private final DeviceSettings settings;
   private final LimitSettings limits;
   private final JournalCatchUp catchUp;
+  private final SecuritySettings security;
+  private final SessionGuards guards;
 
   public DeviceRoutes(
       ActorSystem<?> system,
@@ -45,18 +55,28 @@ public final class DeviceRoutes extends AllDirectives {
       CurrentEventsByPersistenceIdQuery journal,
       DeviceSettings settings,
       EntitySettings entity,
-      LimitSettings limits) {
+      LimitSettings limits,
+      SecuritySettings security,
+      DeviceRevocations revocations) {
     this.system = system;
     this.tokens = tokens;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.limits = limits;
     this.catchUp = new JournalCatchUp(journal, entity.changesPerFrame());
+    this.security = security;
+    this.guards = SessionGuards.of(limits, revocations);
   }
 
   public Route route() {
     return path(PathMatchers.segment("v1").slash("devices").slash("ws"),
-        () -> handleWebSocketMessages(connection()));
+        () -> optionalHeaderValueByName("Origin", origin -> {
+          if (!security.originAllowed(origin)) {
+            return complete(HttpResponse.create().withStatus(StatusCodes.FORBIDDEN)
+                .withEntity("origin not allowed"));
+          }
+          return handleWebSocketMessages(connection());
+        }));
   }
 
   private Flow<Message, Message, NotUsed> connection() {
@@ -64,7 +84,7 @@ public final class DeviceRoutes extends AllDirectives {
         Source.<Outgoing>queue(settings.outgoingBufferFrames()).preMaterialize(system);
     ActorRef<DeviceSession.Command> session =
         system.systemActorOf(
-            DeviceSession.create(out.first(), tokens, sharding, settings, limits),
+            DeviceSession.create(out.first(), tokens, sharding, settings, guards),
             "device-session-" + UUID.randomUUID(),
             Props.empty());
     Sink<Message, NotUsed> in =

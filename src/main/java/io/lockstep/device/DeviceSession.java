@@ -20,8 +20,11 @@ import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.InvalidTokenException;
+import io.lockstep.security.PushRateLimiter;
 import io.lockstep.security.TokenService;
+import io.lockstep.security.VerifiedToken;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,12 +45,15 @@ import org.apache.pekko.util.ByteString;
  * <pre>
  *  state        on                         does
  *  awaitHello   Hello (valid token)        Subscribe to the token's merchant   -> subscribing
+ *               revoked device             Error revoked, close
  *               anything else / timeout    Error, close
  *  subscribing  Subscribed                 Welcome, then catch-up frames       -> running
  *  running      Push                       forward to the entity (bounded in flight)
  *               PushResult                 one Ack frame per mutation
  *               Frame                      forward what is after the last delivered seq
  *               heartbeat                  re-Subscribe from the last delivered seq
+ *  any state    token expiry               Error token-expired, close
+ *               Revoked / Replaced         Error revoked / replaced, close
  * </pre>
  *
  * <p>The session is pinned to the merchant and device of its token, whatever a frame says. It
@@ -74,6 +80,14 @@ public final class DeviceSession {
 
   private enum Tick implements Command { INSTANCE }
 
+  private enum TokenExpired implements Command { INSTANCE }
+
+  /** The device was revoked while connected. */
+  enum Revoked implements Command { INSTANCE }
+
+  /** A newer session of the same device took this one's place. */
+  enum Replaced implements Command { INSTANCE }
+
   /** A WebSocket message after reading it whole, or why it could not be. */
   sealed interface Received {
     record Binary(ByteString bytes) implements Received {}
@@ -88,10 +102,10 @@ public final class DeviceSession {
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
-      LimitSettings limits) {
+      SessionGuards guards) {
     return Behaviors.setup(
         ctx -> Behaviors.withTimers(
-            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, limits).awaitHello()));
+            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, guards).awaitHello()));
   }
 
   private final ActorContext<Command> context;
@@ -101,6 +115,8 @@ public final class DeviceSession {
   private final ClusterSharding sharding;
   private final DeviceSettings settings;
   private final LimitSettings limits;
+  private final SessionGuards guards;
+  private final PushRateLimiter pushRate;
   private final ActorRef<SessionEvent> inbox;
 
   // Set once the device is authenticated.
@@ -112,6 +128,9 @@ public final class DeviceSession {
   private long lastProgressNanos;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
+  private Instant tokenExpiresAt;
+
+  private static final Duration MAX_TIMER = Duration.ofDays(7);
 
   private DeviceSession(
       ActorContext<Command> context,
@@ -120,14 +139,16 @@ public final class DeviceSession {
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
-      LimitSettings limits) {
+      SessionGuards guards) {
     this.context = context;
     this.timers = timers;
     this.out = out;
     this.tokens = tokens;
     this.sharding = sharding;
     this.settings = settings;
-    this.limits = limits;
+    this.limits = guards.limits();
+    this.guards = guards;
+    this.pushRate = new PushRateLimiter(limits.maxPushesPerSecond(), System.nanoTime());
     // One adapter for everything the entity sends keeps the entity's send order.
     this.inbox = context.messageAdapter(SessionEvent.class, FromEntity::new);
   }
@@ -164,9 +185,13 @@ public final class DeviceSession {
     return Behaviors.<Command>receive(Command.class)
         .onMessage(StreamStarted.class, msg -> { msg.ackTo().tell(InboundAck.INSTANCE); return Behaviors.same(); })
         .onMessageEquals(StreamClosed.INSTANCE, Behaviors::stopped)
+        .onMessageEquals(TokenExpired.INSTANCE, this::onTokenExpiry)
+        .onMessageEquals(Revoked.INSTANCE, () -> close("revoked", "this device has been revoked"))
+        .onMessageEquals(Replaced.INSTANCE, () -> close("replaced", "a newer session of this device replaced this one"))
         .onMessage(StreamFailed.class, msg -> Behaviors.stopped())
         .onSignal(PostStop.class, signal -> {
           if (!closing) out.complete(); // the socket never outlives its session
+          if (deviceId != null) guards.live().unregister(merchantId, deviceId, context.getSelf());
           return Behaviors.same();
         });
   }
@@ -179,8 +204,10 @@ public final class DeviceSession {
     if (!frame.hasHello()) return close("expected-hello", "the first frame must be Hello");
     Hello hello = frame.getHello();
     DevicePrincipal principal;
+    VerifiedToken verified;
     try {
-      if (!(tokens.verify(hello.getToken()) instanceof DevicePrincipal device)) {
+      verified = tokens.verifyToken(hello.getToken());
+      if (!(verified.principal() instanceof DevicePrincipal device)) {
         return close("unauthenticated", "not a device token");
       }
       principal = device;
@@ -193,11 +220,34 @@ public final class DeviceSession {
     }
     merchantId = principal.merchantId();
     deviceId = principal.deviceId();
+    // Registered before the check: a revocation loaded in between still reaches this session.
+    guards.live().register(merchantId, deviceId, context.getSelf());
+    if (guards.revocations().isRevoked(deviceId)) {
+      return close("revoked", "this device has been revoked");
+    }
+    tokenExpiresAt = verified.expiresAt().plus(tokens.clockSkew());
+    scheduleTokenExpiry();
     lastDeliveredSeq = hello.getAfterSeq();
     merchant = sharding.entityRefFor(MerchantEntity.ENTITY_KEY, merchantId);
     subscribe();
     msg.ackTo().tell(InboundAck.INSTANCE);
     return subscribing();
+  }
+
+  /** Closes the session when its token expires, whatever it is doing then. */
+  private void scheduleTokenExpiry() {
+    // Capped: the scheduler refuses delays of many months; a long-lived token re-arms on firing.
+    Duration left = Duration.between(Instant.now(), tokenExpiresAt);
+    timers.startSingleTimer(TokenExpired.INSTANCE, TokenExpired.INSTANCE,
+        left.compareTo(MAX_TIMER) > 0 ? MAX_TIMER : left.isNegative() ? Duration.ZERO : left);
+  }
+
+  private Behavior<Command> onTokenExpiry() {
+    if (Instant.now().isBefore(tokenExpiresAt)) {
+      scheduleTokenExpiry();
+      return Behaviors.same();
+    }
+    return close("token-expired", "the device token expired; reconnect with a fresh token");
   }
 
   private void subscribe() {
@@ -242,16 +292,12 @@ public final class DeviceSession {
     return next;
   }
 
+  /** Called with a push that passed {@link ClientFrames}' bounds. */
   private Behavior<Command> onPush(Push push) {
     if (push.getMutationsCount() == 0) return Behaviors.same();
-    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
-      return close("too-many-mutations",
-          "a push may hold at most " + limits.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount());
-    }
-    for (io.lockstep.protocol.v1.Mutation m : push.getMutationsList()) {
-      if (m.getOpCase() == io.lockstep.protocol.v1.Mutation.OpCase.OP_NOT_SET) {
-        return close("unknown-op", "mutation with counter " + m.getCounter() + " has no op this server knows; nothing of this push was applied");
-      }
+    if (!pushRate.tryAcquire(System.nanoTime())) {
+      return close("rate-limited",
+          "more than " + limits.maxPushesPerSecond() + " pushes per second; reconnect with backoff and resend");
     }
     if (pushesInFlight >= settings.maxPushesInFlight()) {
       return close("too-many-in-flight",
@@ -341,7 +387,7 @@ public final class DeviceSession {
 
   // ---- frames --------------------------------------------------------------------------------
 
-  /** Decodes a client frame, or closes the session and returns null. */
+  /** Decodes and checks a client frame, or closes the session and returns null. */
   private ClientFrame decode(Received received) {
     if (received instanceof Received.TooLarge tooLarge) {
       close("frame-too-large", "frames are limited to " + tooLarge.limit() + " bytes");
@@ -351,12 +397,12 @@ public final class DeviceSession {
       close("bad-frame", "text frames are not supported; send binary protobuf ClientFrame");
       return null;
     }
-    try {
-      return ClientFrame.parseFrom(((Received.Binary) received).bytes().toArray());
-    } catch (InvalidProtocolBufferException e) {
-      close("bad-frame", "not a lockstep.v1.ClientFrame");
+    ClientFrames.Decoded decoded = guards.frames().decode(((Received.Binary) received).bytes().toArray());
+    if (decoded instanceof ClientFrames.Decoded.Refused refused) {
+      close(refused.code(), refused.message());
       return null;
     }
+    return ((ClientFrames.Decoded.Accepted) decoded).frame();
   }
 
   private boolean send(ServerFrame frame) {

@@ -1,7 +1,7 @@
 package io.lockstep.security;
 
 /**
- * The token keys cannot be used: the key file is missing, unreadable or malformed, or no key is
+ * The token or TLS keys cannot be used: the key file is missing, unreadable or malformed, or no key is
  * configured where a development key is not allowed. The message names the file and the
  * remedy, never key material.
  */

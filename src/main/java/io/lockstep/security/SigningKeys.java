@@ -27,7 +27,7 @@ import java.util.Set;
  * signs; every key verifies. Rotating means putting a new key first and keeping the old ones
  * until the tokens they signed have expired.
  */
-public final class SigningKeys {
+public final class SigningKeys implements VerificationKeys {
 
   private final List<ECKey> keys;
   private final ECKey signingKey;
@@ -150,6 +150,7 @@ public final class SigningKeys {
   }
 
   /** The public key with this {@code kid}, if any. */
+  @Override
   public Optional<ECKey> verificationKey(String kid) {
     return keys.stream().filter(k -> k.getKeyID().equals(kid)).findFirst().map(ECKey::toPublicJWK);
   }

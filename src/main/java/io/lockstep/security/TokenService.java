@@ -28,7 +28,10 @@ import java.util.UUID;
  * kind} ({@code device}, {@code service} or {@code operator}) and the kind's identity claims
  * ({@code merchant_id}, {@code device_id}, {@code name}); its header names the signing key by
  * {@code kid}. Verification accepts only ES256 with a known {@code kid}, the configured issuer and
- * audience, and a validity window that includes now within the configured clock skew.
+ * audience, and a validity window ({@code iat}, {@code nbf}, {@code exp}) that includes now within
+ * the configured clock skew. Verification keys come from a JWK set file (several keys by {@code
+ * kid}: rotation) or, with {@code jwks-url}, from a remote JWK set refreshed periodically; a node
+ * with only a remote key set verifies but cannot mint.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -37,12 +40,17 @@ public final class TokenService {
   /** Longer input is refused before parsing. */
   static final int MAX_TOKEN_LENGTH = 8 * 1024;
 
-  private final SigningKeys keys;
+  /** The only signature algorithm accepted (and written). */
+  static final JWSAlgorithm ALGORITHM = JWSAlgorithm.ES256;
+
+  private final SigningKeys keys; // null: verify-only
+  private final VerificationKeys verifier;
   private final TokenSettings settings;
   private final Clock clock;
 
-  private TokenService(SigningKeys keys, TokenSettings settings, Clock clock) {
-    this.keys = Objects.requireNonNull(keys, "keys");
+  private TokenService(SigningKeys keys, VerificationKeys verifier, TokenSettings settings, Clock clock) {
+    this.keys = keys;
+    this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -55,12 +63,23 @@ public final class TokenService {
    *     development key is not allowed (PostgreSQL, i.e. production)
    */
   public static TokenService create(TokenSettings settings) throws SigningKeyException {
+    if (settings.jwksUrl().isPresent()) {
+      SigningKeys local = settings.keyFile().isPresent() ? SigningKeys.load(settings.keyFile().get()) : null;
+      RemoteKeySet remote = RemoteKeySet.of(settings.jwksUrl().get(), settings.jwksRefresh(),
+          settings.jwksMinRefreshInterval(), settings.jwksFetchTimeout());
+      return new TokenService(local, remote, settings, Clock.systemUTC());
+    }
     return of(loadKeys(settings), settings, Clock.systemUTC());
   }
 
   /** A token service over explicit keys and clock. */
   public static TokenService of(SigningKeys keys, TokenSettings settings, Clock clock) {
-    return new TokenService(keys, settings, clock);
+    return new TokenService(Objects.requireNonNull(keys, "keys"), keys, settings, clock);
+  }
+
+  /** A token service that verifies with {@code verifier} and cannot mint. */
+  public static TokenService verifyOnly(VerificationKeys verifier, TokenSettings settings, Clock clock) {
+    return new TokenService(null, verifier, settings, clock);
   }
 
   static SigningKeys loadKeys(TokenSettings settings) throws SigningKeyException {
@@ -92,7 +111,7 @@ public final class TokenService {
       throw new IllegalArgumentException("ttl must be positive: " + ttl);
     }
     ECKey key =
-        keys.signingKey()
+        Optional.ofNullable(keys).flatMap(SigningKeys::signingKey)
             .orElseThrow(() -> new IllegalStateException("token key set has no private key"));
     Instant now = clock.instant();
     JWTClaimsSet.Builder claims =
@@ -112,7 +131,7 @@ public final class TokenService {
       claims.claim(TokenClaims.NAME, o.name());
     }
     JWSHeader header =
-        new JWSHeader.Builder(JWSAlgorithm.ES256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
+        new JWSHeader.Builder(ALGORITHM).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build();
     SignedJWT jwt = new SignedJWT(header, claims.build());
     try {
       jwt.sign(new ECDSASigner(key));
@@ -130,16 +149,23 @@ public final class TokenService {
    *     valid, or lacks the claims of its kind
    */
   public Principal verify(String token) throws InvalidTokenException {
+    return verifyToken(token).principal();
+  }
+
+  /**
+   * Like {@link #verify}, with the instant the token expires, for sessions that outlive a request.
+   */
+  public VerifiedToken verifyToken(String token) throws InvalidTokenException {
     SignedJWT jwt = parse(token);
     JWSHeader header = jwt.getHeader();
-    if (!JWSAlgorithm.ES256.equals(header.getAlgorithm())) {
+    if (!ALGORITHM.equals(header.getAlgorithm())) {
       throw new InvalidTokenException("algorithm not allowed");
     }
     String kid = header.getKeyID();
     if (kid == null) {
       throw new InvalidTokenException("missing key id");
     }
-    ECKey key = keys.verificationKey(kid).orElseThrow(() -> new InvalidTokenException("unknown key id"));
+    ECKey key = verifier.verificationKey(kid).orElseThrow(() -> new InvalidTokenException("unknown key id"));
     try {
       if (!jwt.verify(new ECDSAVerifier(key))) {
         throw new InvalidTokenException("invalid signature");
@@ -154,7 +180,7 @@ public final class TokenService {
       throw new InvalidTokenException("malformed claims");
     }
     checkValidity(claims);
-    return principal(claims);
+    return new VerifiedToken(principal(claims), claims.getExpirationTime().toInstant());
   }
 
   private static SignedJWT parse(String token) throws InvalidTokenException {
@@ -229,6 +255,11 @@ public final class TokenService {
     } catch (ParseException e) {
       throw new InvalidTokenException("malformed " + name);
     }
+  }
+
+  /** The tolerated clock difference, also granted after a live session's token expires. */
+  public Duration clockSkew() {
+    return settings.clockSkew();
   }
 
   private Duration defaultTtl(Principal principal) {

@@ -262,10 +262,12 @@ class TokenServiceTest {
   @Test
   void databaseKindDecidesDevKeyPermission() {
     var h2 = TokenSettings.from(com.typesafe.config.ConfigFactory.parseString(
-        "issuer=i, audience=a, key-file=\"\", device-ttl=1d, service-ttl=1d, operator-ttl=1h, clock-skew=5s"),
+        "issuer=i, audience=a, key-file=\"\", device-ttl=1d, service-ttl=1d, operator-ttl=1h, clock-skew=5s, "
+        + "jwks-url=\"\", jwks-refresh=5m, jwks-min-refresh-interval=30s, jwks-fetch-timeout=5s"),
         dir, DatabaseSettings.Kind.H2);
     var pg = TokenSettings.from(com.typesafe.config.ConfigFactory.parseString(
-        "issuer=i, audience=a, key-file=\"\", device-ttl=1d, service-ttl=1d, operator-ttl=1h, clock-skew=5s"),
+        "issuer=i, audience=a, key-file=\"\", device-ttl=1d, service-ttl=1d, operator-ttl=1h, clock-skew=5s, "
+        + "jwks-url=\"\", jwks-refresh=5m, jwks-min-refresh-interval=30s, jwks-fetch-timeout=5s"),
         dir, DatabaseSettings.Kind.POSTGRES);
     assertTrue(h2.devKeyAllowed());
     assertFalse(pg.devKeyAllowed());
