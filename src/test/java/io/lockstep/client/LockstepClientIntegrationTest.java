@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The client against a real node over real loopback sockets (H2 journal): cut connections,
  * restarts with a pending outbox, optimistic apply and rebase.
  */
+@org.junit.jupiter.api.extension.ExtendWith(org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension.class)
 class LockstepClientIntegrationTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
