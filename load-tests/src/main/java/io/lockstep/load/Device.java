@@ -64,6 +64,7 @@ final class Device implements WebSocket.Listener {
   volatile CompletableFuture<Integer> closed = new CompletableFuture<>();
   volatile long connectStartedNanos;
   volatile boolean expectClose;
+  volatile boolean connecting;
 
   /** Next intended send time (open-loop pacing); owned by the pacer thread. */
   long nextSendNanos;
@@ -81,12 +82,14 @@ final class Device implements WebSocket.Listener {
     caughtUp = new CompletableFuture<>();
     closed = new CompletableFuture<>();
     expectClose = false;
+    connecting = true;
     pushesInFlight.set(0);
     connectStartedNanos = System.nanoTime();
     client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, this)
         .whenComplete((socket, error) -> {
           if (error != null) {
             rec.error("connect");
+            connecting = false;
             welcomed.completeExceptionally(error);
             closed.complete(-1);
             return;
@@ -99,6 +102,11 @@ final class Device implements WebSocket.Listener {
               Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(appliedSeq)).build());
         });
     return welcomed;
+  }
+
+  /** Closed by the server or the network (not by the driver) and not already reconnecting. */
+  boolean needsReconnect() {
+    return !expectClose && !connecting && closed.isDone();
   }
 
   boolean isOpen() {
@@ -244,6 +252,7 @@ final class Device implements WebSocket.Listener {
         resendOutbox(frame.getWelcome().getLastCounter());
         if (appliedSeq >= headSeqAtWelcome) caughtUp.complete(null);
         welcomed.complete(headSeqAtWelcome);
+        connecting = false;
       }
       case ACKS -> {
         pushesInFlight.decrementAndGet();
@@ -317,6 +326,7 @@ final class Device implements WebSocket.Listener {
   public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
     if (!expectClose) rec.error("closed:" + statusCode + (reason.isEmpty() ? "" : ":" + reason));
     closed.complete(statusCode);
+    connecting = false;
     welcomed.completeExceptionally(new IllegalStateException("closed " + statusCode + " " + reason));
     return null;
   }
@@ -325,6 +335,7 @@ final class Device implements WebSocket.Listener {
   public void onError(WebSocket socket, Throwable error) {
     if (!expectClose) rec.error("socket-error");
     closed.complete(-1);
+    connecting = false;
     welcomed.completeExceptionally(error);
   }
 }

@@ -96,11 +96,6 @@ public final class LoadRun {
     summary.put("machine", Map.of("cores", health.cores, "load_average_at_start",
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
     try {
-      if ("chaos".equals(scenario)) {
-        summary.put("missing", "chaos is not implemented in this suite yet: see BENCHMARKS.md");
-        System.err.println("chaos: not implemented (see BENCHMARKS.md)");
-        return 3;
-      }
       setUpServer();
       for (int i = 0; i < Math.max(1, devicesPlanned() / 2000 + 1); i++) {
         clients.add(HttpClient.newBuilder().executor(callbacks).connectTimeout(Duration.ofSeconds(30)).build());
@@ -111,6 +106,7 @@ public final class LoadRun {
       switch (scenario) {
         case "steady" -> load(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5), intOpt("rate", 20000));
         case "hot" -> load(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
+        case "chaos" -> load(intOpt("merchants", 100), intOpt("devices-per-merchant", 3), intOpt("rate", 2000));
         case "reconnect-storm" -> reconnectStorm();
         case "idle" -> idle();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
@@ -144,6 +140,7 @@ public final class LoadRun {
     return switch (scenario) {
       case "steady" -> intOpt("merchants", 1000) * intOpt("devices-per-merchant", 5);
       case "hot" -> intOpt("devices-per-merchant", 50);
+      case "chaos" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 3);
       case "reconnect-storm" -> intOpt("merchants", 20) * intOpt("devices-per-merchant", 100);
       default -> intOpt("devices", 15000);
     };
@@ -177,10 +174,20 @@ public final class LoadRun {
     serverEnv.put("LOCKSTEP_REMOTE_PORT", String.valueOf(freePort()));
     // Figures must not depend on the sessions' keep-alive policy during short runs.
     serverEnv.put("LOCKSTEP_DEVICE_IDLE_TIMEOUT", "600s");
+    if ("chaos".equals(scenario) && !opts.containsKey("target")) opts.put("db", "postgres");
     if ("postgres".equals(opts.get("db"))) {
       dbUrl = Optional.ofNullable(System.getenv("LOCKSTEP_DB_URL")).orElse("jdbc:postgresql://127.0.0.1:5432/lockstep");
       dbUser = Optional.ofNullable(System.getenv("LOCKSTEP_DB_USER")).orElse("lockstep");
       dbPassword = Optional.ofNullable(System.getenv("LOCKSTEP_DB_PASSWORD")).orElse("");
+      if (!dbUrl.contains("currentSchema=") && !opts.containsKey("target")) {
+        // A fresh schema per scenario: runs start from an empty journal and never touch others' data.
+        String schema = "lockstep_load_" + scenario.replace('-', '_');
+        try (var c = java.sql.DriverManager.getConnection(dbUrl, dbUser, dbPassword); var st = c.createStatement()) {
+          st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+          st.execute("CREATE SCHEMA " + schema);
+        }
+        dbUrl = dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+      }
       serverEnv.put("LOCKSTEP_DB_URL", dbUrl);
       serverEnv.put("LOCKSTEP_DB_USER", dbUser);
       serverEnv.put("LOCKSTEP_DB_PASSWORD", dbPassword);
@@ -193,7 +200,9 @@ public final class LoadRun {
         "LOCKSTEP_DATA_DIR", dataDir.toString()), ConfigFactory.empty());
     tokens = TokenService.create(LockstepSettings.from(config).tokens());
     serviceToken = tokens.mint(new ServicePrincipal("load-test", Optional.empty()));
-    if (!opts.containsKey("target")) {
+    if ("chaos".equals(scenario) && !opts.containsKey("target")) {
+      startCluster(intOpt("nodes", 3));
+    } else if (!opts.containsKey("target")) {
       int http = freePort();
       ServerProcess server = new ServerProcess(jar, out, "node-1", http, freePort(), serverEnv,
           opts.getOrDefault("server-heap", "4g"), Boolean.parseBoolean(opts.getOrDefault("jfr", "false")));
@@ -202,6 +211,31 @@ public final class LoadRun {
       targets.add(URI.create("ws://127.0.0.1:" + http + "/v1/devices/ws"));
       summary.put("server", Map.of("pid", server.pid(), "http_port", http, "log", server.log.toString()));
     }
+  }
+
+  /**
+   * A local cluster: every node on its own remoting, HTTP and management port, the first two as
+   * seed nodes, one shared signing key and one PostgreSQL journal.
+   */
+  private void startCluster(int nodes) throws Exception {
+    List<Integer> remote = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) remote.add(freePort());
+    String seeds = "127.0.0.1:" + remote.get(0) + (nodes > 1 ? ",127.0.0.1:" + remote.get(1) : "");
+    List<Map<String, Object>> described = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      Map<String, String> env = new HashMap<>(serverEnv);
+      env.put("LOCKSTEP_REMOTE_PORT", String.valueOf(remote.get(i)));
+      env.put("LOCKSTEP_SEED_NODES", seeds);
+      env.put("LOCKSTEP_DATA_DIR", out.resolve("data/node-" + (i + 1)).toString());
+      int http = freePort();
+      ServerProcess server = new ServerProcess(jar, out, "node-" + (i + 1), http, freePort(), env,
+          opts.getOrDefault("server-heap", "2g"), Boolean.parseBoolean(opts.getOrDefault("jfr", "false")));
+      servers.add(server.start());
+      targets.add(URI.create("ws://127.0.0.1:" + http + "/v1/devices/ws"));
+      described.add(Map.of("pid", server.pid(), "http_port", http, "remote_port", remote.get(i), "log", server.log.toString()));
+    }
+    for (ServerProcess s : servers) s.awaitReady(Duration.ofSeconds(180));
+    summary.put("cluster", described);
   }
 
   private String httpBase() {
@@ -268,7 +302,12 @@ public final class LoadRun {
   /** Every device has all its mutations acknowledged and has applied everything up to the head. */
   private boolean drain(List<Merchant> fleet, double seconds) throws Exception {
     List<Device> devices = devicesOf(fleet);
-    boolean acked = await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), seconds);
+    // Devices the server closed reconnect and re-send their outbox, as a real client would, so
+    // that what was stored without an ack is settled (Welcome.last_counter, DUPLICATE acks).
+    boolean acked = await(() -> {
+      reconnectClosed(devices);
+      return devices.stream().allMatch(d -> d.outbox.isEmpty());
+    }, seconds);
     if (!acked) {
       long pending = devices.stream().mapToLong(d -> d.outbox.size()).sum();
       rec.error("unacknowledged-at-end");
@@ -309,9 +348,33 @@ public final class LoadRun {
     long measureFrom = start + (long) (warmup * 1e9);
     long acceptedAtMeasure = -1;
     long lastTick = System.nanoTime();
+    boolean chaos = "chaos".equals(scenario) && servers.size() > 1;
+    long killAt = measureFrom + (long) (duration / 4 * 1e9);
+    long restartAt = measureFrom + (long) (duration / 2 * 1e9);
+    long nextReconnectScan = start;
+    ServerProcess victim = chaos ? servers.get(servers.size() - 1) : null;
+    List<Map<String, Object>> events = new ArrayList<>();
+    boolean killed = false;
+    boolean restarted = false;
     while (true) {
       long now = System.nanoTime();
       if (now >= end) break;
+      if (chaos && !killed && now >= killAt) {
+        victim.kill();
+        killed = true;
+        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "SIGKILL node " + servers.size()));
+        System.out.println("chaos: killed node " + servers.size());
+      }
+      if (chaos && killed && !restarted && now >= restartAt) {
+        victim.start();
+        restarted = true;
+        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "restarted node " + servers.size()));
+        System.out.println("chaos: restarted node " + servers.size());
+      }
+      if (now >= nextReconnectScan) {
+        reconnectClosed(devices);
+        nextReconnectScan = now + 500_000_000L;
+      }
       if (acceptedAtMeasure < 0 && now >= measureFrom) {
         acceptedAtMeasure = rec.acceptedMutations.sum();
         rec.measuring = true;
@@ -329,8 +392,18 @@ public final class LoadRun {
     double measured = (System.nanoTime() - measureFrom) / 1e9;
     long accepted = rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
     rec.measuring = false;
+    if (chaos) {
+      summary.put("chaos_events", events);
+      // Let devices of the killed node reconnect and re-send their outbox before draining.
+      long until = System.nanoTime() + 60_000_000_000L;
+      while (System.nanoTime() < until && devices.stream().anyMatch(d -> !d.outbox.isEmpty() || !d.isOpen())) {
+        reconnectClosed(devices);
+        Thread.sleep(500);
+      }
+      summary.put("reconnects", rec.reconnects.sum());
+    }
     long backlog = devices.stream().mapToLong(d -> Math.max(0, (System.nanoTime() - d.nextSendNanos) / interval)).sum();
-    boolean drained = drain(fleet, 30);
+    boolean drained = drain(fleet, chaos ? 60 : 30);
     Verifier.Result v = new Verifier(httpBase(), serviceToken).verify(fleet);
 
     summary.put("merchants", merchants);
@@ -353,6 +426,23 @@ public final class LoadRun {
     if (v.firstDifference() != null) notes.add("first divergent device: " + v.firstDifference());
     serverFacts();
     devices.forEach(Device::close);
+  }
+
+  /** Devices the server closed (or whose node died) reconnect to a live node and resume. */
+  private void reconnectClosed(List<Device> devices) {
+    List<Integer> live = new ArrayList<>();
+    for (int i = 0; i < targets.size(); i++) {
+      if (servers.isEmpty() || servers.get(i).alive()) live.add(i);
+    }
+    if (live.isEmpty()) return;
+    int i = 0;
+    for (Device d : devices) {
+      if (d.needsReconnect() && System.nanoTime() - d.connectStartedNanos > 500_000_000L) {
+        rec.reconnects.increment();
+        int target = live.get(i++ % live.size());
+        d.connect(clients.get(target % clients.size()), targets.get(target));
+      }
+    }
   }
 
   private void putLatencies() {

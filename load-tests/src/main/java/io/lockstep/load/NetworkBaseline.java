@@ -36,15 +36,18 @@ final class NetworkBaseline {
       if (opening.size() % 200 == 0) CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).join();
     }
     CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new)).join();
-    rtt.getIntervalHistogram();
-    long start = System.nanoTime();
     for (Echo echo : echoes) for (int i = 0; i < inFlight; i++) echo.sendOne();
+    // Warm-up: the echo JVM starts cold, as a node would not be after its own warm-up.
+    Thread.sleep(Math.max(1000, (long) (seconds * 500)));
+    rtt.getIntervalHistogram();
+    long framesBefore = frames.sum();
+    long start = System.nanoTime();
     Thread.sleep((long) (seconds * 1000));
     running.set(false);
     double elapsed = (System.nanoTime() - start) / 1e9;
     Histogram h = rtt.getIntervalHistogram();
     for (Echo echo : echoes) echo.ws.abort();
-    return new Result(frames.sum() / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+    return new Result((frames.sum() - framesBefore) / elapsed, h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
         connections, frameBytes, inFlight);
   }
 

@@ -37,6 +37,7 @@ final class ServerProcess implements AutoCloseable {
     command.addAll(List.of("-jar", jar.toString(), "serve"));
   }
 
+  /** Starts the process (again, after {@link #kill()}: same ports, same data). */
   ServerProcess start() throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

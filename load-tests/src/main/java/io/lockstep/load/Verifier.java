@@ -47,11 +47,24 @@ final class Verifier {
       orders.getOrdersList().forEach(o -> serverOrders.put(o.getOrderId(), o));
 
       for (String order : merchant.expectedOrders) if (!serverOrders.containsKey(order)) lost++;
+      // Mutations never acknowledged may or may not be stored: they widen the accepted range.
+      Map<String, long[]> pending = new HashMap<>();
+      for (Device device : merchant.devices) {
+        for (var m : device.outbox.values()) {
+          if (!m.hasAdjustStock()) continue;
+          long[] range = pending.computeIfAbsent(m.getAdjustStock().getItemId(), k -> new long[2]);
+          if (m.getAdjustStock().getDelta() > 0) range[1] += m.getAdjustStock().getDelta();
+          else range[0] += m.getAdjustStock().getDelta();
+        }
+      }
       for (var e : merchant.expectedStock.entrySet()) {
         Item item = serverItems.get(e.getKey());
         long actual = item == null ? 0 : item.getStock();
-        // Every stock mutation of the workload is +1 or -1: the difference counts missing ones.
-        lost += Math.abs(e.getValue().get() - actual);
+        long[] range = pending.getOrDefault(e.getKey(), new long[2]);
+        long expected = e.getValue().get();
+        // Every stock mutation of the workload is +1 or -1: a lost acknowledged restock leaves the
+        // stock below the lowest possible value, a lost acknowledged sale above the highest.
+        lost += Math.max(0, expected + range[0] - actual) + Math.max(0, actual - (expected + range[1]));
       }
       for (Device device : merchant.devices) {
         checked++;
