@@ -187,7 +187,7 @@ final class Device implements WebSocket.Listener {
   /** After a reconnect: re-send what the server has not acknowledged, in counter order. */
   private void resendOutbox(long lastCounter) {
     while (!outbox.isEmpty() && outbox.firstKey() <= lastCounter) {
-      merchant.stored(outbox.pollFirstEntry().getValue());
+      merchant.droppedUnacknowledged.add(outbox.pollFirstEntry().getValue());
     }
     List<Mutation> batch = new ArrayList<>();
     for (Mutation m : outbox.values()) {

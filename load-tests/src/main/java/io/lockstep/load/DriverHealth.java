@@ -42,6 +42,7 @@ final class DriverHealth implements AutoCloseable {
       double cpu = os.getProcessCpuTime() / 1e9;
       double server = serverCpuSeconds.getAsDouble();
       double wall = (now - last[2]) / 1e9;
+      if (wall < 0.5) return; // a delayed tick catching up: too short to be a fair sample
       double driverPct = 100 * (cpu - last[0]) / wall;
       double serverPct = 100 * (server - last[1]) / wall;
       last[0] = cpu;

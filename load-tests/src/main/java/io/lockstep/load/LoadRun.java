@@ -423,6 +423,8 @@ public final class LoadRun {
     summary.put("lost", v.lost());
     summary.put("converged", v.converged() && drained);
     summary.put("divergent_devices", v.divergentDevices());
+    summary.put("dropped_unacknowledged_by_last_counter", v.droppedUnacknowledged());
+    summary.put("dropped_unacknowledged_absent_orders", v.droppedAndAbsentOrders());
     if (v.firstDifference() != null) notes.add("first divergent device: " + v.firstDifference());
     serverFacts();
     devices.forEach(Device::close);
@@ -508,9 +510,16 @@ public final class LoadRun {
     rec.measuring = true;
     long start = System.nanoTime();
     connectAll(devices, Integer.MAX_VALUE);
-    boolean all = await(() -> devices.stream().allMatch(d -> d.caughtUp.isDone()), 300);
+    // A device whose connection failed retries (after 0.5 s), as a real one would with its backoff.
+    await(() -> {
+      reconnectClosed(devices);
+      return devices.stream().allMatch(d -> d.caughtUp.isDone());
+    }, intOpt("storm-timeout", 180));
     double seconds = (System.nanoTime() - start) / 1e9;
     rec.measuring = false;
+    long caughtUp = devices.stream().filter(d -> d.caughtUp.isDone()).count();
+    boolean all = caughtUp == devices.size();
+    summary.put("devices_caught_up", caughtUp);
     long delivered = rec.changesReceived.sum() - changesBefore;
     summary.put("devices", devices.size());
     summary.put("merchants", fleet.size());

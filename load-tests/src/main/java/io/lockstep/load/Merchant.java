@@ -26,12 +26,19 @@ final class Merchant {
     itemIds.forEach(item -> expectedStock.put(item, new AtomicLong()));
   }
 
+  /**
+   * Mutations a device dropped from its outbox because Welcome.last_counter covered them, without
+   * ever seeing their ack: stored or not, they are not "acknowledged", so they only widen the
+   * range the final state may be in (and an absent one is reported apart from {@code lost}).
+   */
+  final List<Mutation> droppedUnacknowledged = new CopyOnWriteArrayList<>();
+
   void add(Device device) {
     devices.add(device);
     byDeviceId.put(device.deviceId, device);
   }
 
-  /** A mutation the server stored (acked ACCEPTED or DUPLICATE, or covered by Welcome.last_counter). */
+  /** A mutation the server acknowledged as stored (ACCEPTED or DUPLICATE). */
   void stored(Mutation m) {
     switch (m.getOpCase()) {
       case ADJUST_STOCK -> expectedStock

@@ -20,7 +20,8 @@ import java.util.Map;
  * equals it.
  */
 final class Verifier {
-  record Result(long lost, boolean converged, int divergentDevices, long checkedDevices, String firstDifference) {}
+  record Result(long lost, boolean converged, int divergentDevices, long checkedDevices, String firstDifference,
+      long droppedUnacknowledged, long droppedAndAbsentOrders) {}
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
   private final String baseUrl;
@@ -36,6 +37,8 @@ final class Verifier {
     int divergent = 0;
     long checked = 0;
     String first = null;
+    long dropped = 0;
+    long droppedAbsent = 0;
     for (Merchant merchant : merchants) {
       ItemList.Builder items = ItemList.newBuilder();
       JsonFormat.parser().ignoringUnknownFields().merge(get("/v1/merchants/" + merchant.id + "/items"), items);
@@ -49,8 +52,14 @@ final class Verifier {
       for (String order : merchant.expectedOrders) if (!serverOrders.containsKey(order)) lost++;
       // Mutations never acknowledged may or may not be stored: they widen the accepted range.
       Map<String, long[]> pending = new HashMap<>();
-      for (Device device : merchant.devices) {
-        for (var m : device.outbox.values()) {
+      List<io.lockstep.protocol.v1.Mutation> uncertain = new java.util.ArrayList<>(merchant.droppedUnacknowledged);
+      dropped += uncertain.size();
+      for (var m : uncertain) {
+        if (m.hasOpenOrder() && !serverOrders.containsKey(m.getOpenOrder().getOrderId())) droppedAbsent++;
+      }
+      for (Device device : merchant.devices) uncertain.addAll(device.outbox.values());
+      {
+        for (var m : uncertain) {
           if (!m.hasAdjustStock()) continue;
           long[] range = pending.computeIfAbsent(m.getAdjustStock().getItemId(), k -> new long[2]);
           if (m.getAdjustStock().getDelta() > 0) range[1] += m.getAdjustStock().getDelta();
@@ -78,7 +87,7 @@ final class Verifier {
         }
       }
     }
-    return new Result(lost, divergent == 0, divergent, checked, first);
+    return new Result(lost, divergent == 0, divergent, checked, first, dropped, droppedAbsent);
   }
 
   /** Highest seq of a merchant, read through the entity. */
