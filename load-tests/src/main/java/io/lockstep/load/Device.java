@@ -1,0 +1,341 @@
+package io.lockstep.load;
+
+import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.AckStatus;
+import io.lockstep.protocol.v1.AddLine;
+import io.lockstep.protocol.v1.AdjustStock;
+import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.ClientFrame;
+import io.lockstep.protocol.v1.Hello;
+import io.lockstep.protocol.v1.Item;
+import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.protocol.v1.OpenOrder;
+import io.lockstep.protocol.v1.Order;
+import io.lockstep.protocol.v1.Ping;
+import io.lockstep.protocol.v1.Push;
+import io.lockstep.protocol.v1.ServerFrame;
+import io.lockstep.protocol.v1.UpsertItem;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * One simulated point-of-sale device: a real WebSocket (JDK client) speaking the wire protocol,
+ * a replica of its merchant built only from the server's changes, an outbox of unacknowledged
+ * mutations re-sent after a reconnect, and send times so receivers can time the fan-out.
+ */
+final class Device implements WebSocket.Listener {
+  private static final int RING = 1 << 14;
+
+  final Merchant merchant;
+  final String deviceId;
+  private final String token;
+  private final Recorder rec;
+
+  private volatile WebSocket ws;
+  private CompletableFuture<?> sendChain = CompletableFuture.completedFuture(null);
+  private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+
+  // Replica: touched only by this socket's callbacks (serial per socket).
+  final Map<String, Item> items = new HashMap<>();
+  final Map<String, Order> orders = new HashMap<>();
+  volatile long appliedSeq;
+  volatile long headSeqAtWelcome;
+
+  private long counter;
+  private final AtomicLongArray sentAtNanos = new AtomicLongArray(RING);
+  final ConcurrentSkipListMap<Long, Mutation> outbox = new ConcurrentSkipListMap<>();
+  final AtomicInteger pushesInFlight = new AtomicInteger();
+  volatile CompletableFuture<Long> welcomed = new CompletableFuture<>();
+  volatile CompletableFuture<Void> caughtUp = new CompletableFuture<>();
+  volatile CompletableFuture<Integer> closed = new CompletableFuture<>();
+  volatile long connectStartedNanos;
+  volatile boolean expectClose;
+  volatile boolean connecting;
+
+  /** Next intended send time (open-loop pacing); owned by the pacer thread. */
+  long nextSendNanos;
+
+  Device(Merchant merchant, String deviceId, String token, Recorder rec) {
+    this.merchant = merchant;
+    this.deviceId = deviceId;
+    this.token = token;
+    this.rec = rec;
+  }
+
+  /** Opens the socket and says Hello after the seq this replica has applied. */
+  CompletableFuture<Long> connect(HttpClient client, URI uri) {
+    welcomed = new CompletableFuture<>();
+    caughtUp = new CompletableFuture<>();
+    closed = new CompletableFuture<>();
+    expectClose = false;
+    connecting = true;
+    pushesInFlight.set(0);
+    connectStartedNanos = System.nanoTime();
+    client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(30)).buildAsync(uri, this)
+        .whenComplete((socket, error) -> {
+          if (error != null) {
+            rec.error("connect");
+            connecting = false;
+            welcomed.completeExceptionally(error);
+            closed.complete(-1);
+            return;
+          }
+          ws = socket;
+          synchronized (this) {
+            sendChain = CompletableFuture.completedFuture(null);
+          }
+          send(ClientFrame.newBuilder().setHello(
+              Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(appliedSeq)).build());
+        });
+    return welcomed;
+  }
+
+  /** Closed by the server or the network (not by the driver) and not already reconnecting. */
+  boolean needsReconnect() {
+    return !expectClose && !connecting && closed.isDone();
+  }
+
+  boolean isOpen() {
+    WebSocket socket = ws;
+    return socket != null && !socket.isOutputClosed() && !closed.isDone() && welcomed.isDone();
+  }
+
+  private void send(ClientFrame frame) {
+    byte[] bytes = frame.toByteArray();
+    WebSocket socket = ws;
+    synchronized (this) {
+      // The JDK WebSocket allows one outstanding send: chain them.
+      sendChain = sendChain.thenCompose(x -> socket.sendBinary(ByteBuffer.wrap(bytes), true))
+          .exceptionally(e -> null);
+    }
+    rec.pushBytesSent.add(bytes.length);
+  }
+
+  void ping() {
+    if (isOpen()) send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(System.nanoTime())).build());
+  }
+
+  /** Creates the merchant's catalog (the first device of each merchant does this once). */
+  void pushCatalog(long intendedNanos) {
+    List<Mutation> ms = new ArrayList<>();
+    for (String item : merchant.itemIds) {
+      ms.add(base(++counter).setUpsertItem(UpsertItem.newBuilder().setItemId(item).setName("Item " + item)
+          .setSku("SKU-" + item).setPriceCents(100)).build());
+    }
+    push(ms, intendedNanos);
+  }
+
+  /** One push of the mixed workload: a sale (order, line, stock -1) or a restock (+1). */
+  int pushMixed(long intendedNanos, double saleShare) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String item = merchant.itemIds.get(random.nextInt(merchant.itemIds.size()));
+    List<Mutation> ms = new ArrayList<>(3);
+    if (random.nextDouble() < saleShare) {
+      String order = deviceId + "-" + (counter + 1);
+      ms.add(base(++counter).setOpenOrder(OpenOrder.newBuilder().setOrderId(order)).build());
+      ms.add(base(++counter).setAddLine(AddLine.newBuilder().setOrderId(order).setLineId("l1").setItemId(item)
+          .setQuantity(1).setPriceCents(100)).build());
+      ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(-1)).build());
+    } else {
+      ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(1)).build());
+    }
+    push(ms, intendedNanos);
+    return ms.size();
+  }
+
+  /** {@code n} restocks in one push. */
+  int pushRestocks(long intendedNanos, int n) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    List<Mutation> ms = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      String item = merchant.itemIds.get(random.nextInt(merchant.itemIds.size()));
+      ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(1)).build());
+    }
+    push(ms, intendedNanos);
+    return n;
+  }
+
+  private Mutation.Builder base(long c) {
+    return Mutation.newBuilder().setCounter(c).setHlc((System.currentTimeMillis() << 16) + (c & 0xffff));
+  }
+
+  private void push(List<Mutation> ms, long intendedNanos) {
+    for (Mutation m : ms) {
+      sentAtNanos.set((int) (m.getCounter() & (RING - 1)), intendedNanos);
+      outbox.put(m.getCounter(), m);
+    }
+    pushesInFlight.incrementAndGet();
+    rec.pushesSent.increment();
+    rec.mutationsSent.add(ms.size());
+    send(ClientFrame.newBuilder().setPush(Push.newBuilder().addAllMutations(ms)).build());
+  }
+
+  /** After a reconnect: re-send what the server has not acknowledged, in counter order. */
+  private void resendOutbox(long lastCounter) {
+    while (!outbox.isEmpty() && outbox.firstKey() <= lastCounter) {
+      merchant.droppedUnacknowledged.add(outbox.pollFirstEntry().getValue());
+    }
+    List<Mutation> batch = new ArrayList<>();
+    for (Mutation m : outbox.values()) {
+      batch.add(m);
+      if (batch.size() == 100) {
+        pushesInFlight.incrementAndGet();
+        send(ClientFrame.newBuilder().setPush(Push.newBuilder().addAllMutations(batch)).build());
+        batch = new ArrayList<>();
+      }
+    }
+    if (!batch.isEmpty()) {
+      pushesInFlight.incrementAndGet();
+      send(ClientFrame.newBuilder().setPush(Push.newBuilder().addAllMutations(batch)).build());
+    }
+  }
+
+  long sentAt(long c) {
+    return sentAtNanos.get((int) (c & (RING - 1)));
+  }
+
+  void close() {
+    expectClose = true;
+    WebSocket socket = ws;
+    if (socket != null) {
+      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").exceptionally(e -> null);
+      socket.abort();
+    }
+  }
+
+  // ---- listener ------------------------------------------------------------------------------
+
+  @Override
+  public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
+    if (partial.size() == 0 && last) {
+      handle(data);
+    } else {
+      byte[] chunk = new byte[data.remaining()];
+      data.get(chunk);
+      partial.writeBytes(chunk);
+      if (last) {
+        handle(ByteBuffer.wrap(partial.toByteArray()));
+        partial.reset();
+      }
+    }
+    socket.request(1);
+    return null;
+  }
+
+  private void handle(ByteBuffer bytes) {
+    long now = System.nanoTime();
+    ServerFrame frame;
+    int size = bytes.remaining();
+    try {
+      frame = ServerFrame.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      rec.error("unparsable-frame");
+      return;
+    }
+    switch (frame.getFrameCase()) {
+      case WELCOME -> {
+        headSeqAtWelcome = frame.getWelcome().getHeadSeq();
+        resendOutbox(frame.getWelcome().getLastCounter());
+        if (appliedSeq >= headSeqAtWelcome) caughtUp.complete(null);
+        welcomed.complete(headSeqAtWelcome);
+        connecting = false;
+      }
+      case ACKS -> {
+        pushesInFlight.decrementAndGet();
+        for (Ack ack : frame.getAcks().getAcksList()) acked(ack, now);
+      }
+      case ACK -> {
+        pushesInFlight.decrementAndGet();
+        acked(frame.getAck(), now);
+      }
+      case CHANGES -> {
+        rec.changeBytesReceived.add(size);
+        boolean live = caughtUp.isDone();
+        for (Change change : frame.getChanges().getChangesList()) apply(change, now, live);
+      }
+      case SNAPSHOT -> {
+        var snapshot = frame.getSnapshot();
+        if (snapshot.getChunk() == 0) {
+          items.clear();
+          orders.clear();
+        }
+        snapshot.getItemsList().forEach(i -> items.put(i.getItemId(), i));
+        snapshot.getOrdersList().forEach(o -> orders.put(o.getOrderId(), o));
+        if (snapshot.getLast()) {
+          appliedSeq = snapshot.getSeq();
+          checkCaughtUp();
+        }
+      }
+      case ERROR -> rec.error("server:" + frame.getError().getCode());
+      default -> { }
+    }
+  }
+
+  private void acked(Ack ack, long now) {
+    Mutation m = outbox.remove(ack.getCounter());
+    switch (ack.getStatus()) {
+      case ACCEPTED -> rec.acceptedMutations.increment();
+      case DUPLICATE -> rec.duplicateMutations.increment();
+      default -> rec.rejectedMutations.increment();
+    }
+    if (m != null && (ack.getStatus() == AckStatus.ACCEPTED || ack.getStatus() == AckStatus.DUPLICATE)) {
+      merchant.stored(m);
+    }
+    long sent = sentAt(ack.getCounter());
+    if (sent != 0) rec.recordAck((now - sent) / 1000);
+  }
+
+  private void apply(Change change, long now, boolean live) {
+    if (change.getSeq() <= appliedSeq) return;
+    appliedSeq = change.getSeq();
+    rec.changesReceived.increment();
+    if (change.hasItem()) items.put(change.getItem().getItemId(), change.getItem());
+    if (change.hasOrder()) orders.put(change.getOrder().getOrderId(), change.getOrder());
+    if (live && !change.getDeviceId().equals(deviceId)) {
+      Device origin = merchant.byDeviceId.get(change.getDeviceId());
+      if (origin != null) {
+        long sent = origin.sentAt(change.getCounter());
+        if (sent != 0) rec.recordFanout((now - sent) / 1000);
+      }
+    }
+    checkCaughtUp();
+  }
+
+  private void checkCaughtUp() {
+    if (!caughtUp.isDone() && welcomed.isDone() && appliedSeq >= headSeqAtWelcome) {
+      rec.recordCatchUp((System.nanoTime() - connectStartedNanos) / 1000);
+      caughtUp.complete(null);
+    }
+  }
+
+  @Override
+  public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+    if (!expectClose) rec.error("closed:" + statusCode + (reason.isEmpty() ? "" : ":" + reason));
+    closed.complete(statusCode);
+    connecting = false;
+    welcomed.completeExceptionally(new IllegalStateException("closed " + statusCode + " " + reason));
+    return null;
+  }
+
+  @Override
+  public void onError(WebSocket socket, Throwable error) {
+    if (!expectClose) rec.error("socket-error");
+    closed.complete(-1);
+    connecting = false;
+    welcomed.completeExceptionally(error);
+  }
+}
