@@ -58,6 +58,9 @@ class LockstepClientIntegrationTest {
         .token(() -> token)
         .storePath(dir.resolve(device + ".store"))
         .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        // The JDK WebSocket client does not always report a connection cut by the relay; the
+        // client then relies on its silence detection (two ping intervals), kept short here.
+        .pingInterval(Duration.ofSeconds(1))
         .random(new Random(1))
         .listener(listener)
         .build();
