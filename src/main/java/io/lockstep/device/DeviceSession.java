@@ -128,6 +128,10 @@ public final class DeviceSession {
   private long lastProgressNanos;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
+  // Pushes the device sent while an earlier one is unacknowledged. They reach the merchant one at
+  // a time: if a push is lost (a failed write, a crashed node), nothing after it is stored, so
+  // Welcome.last_counter can never cover a mutation the server does not hold.
+  private final java.util.ArrayDeque<MerchantEntity.Push> waitingPushes = new java.util.ArrayDeque<>();
   private Instant tokenExpiresAt;
 
   private static final Duration MAX_TIMER = Duration.ofDays(7);
@@ -305,7 +309,9 @@ public final class DeviceSession {
     }
     if (pushesInFlight == 0) lastProgressNanos = System.nanoTime();
     pushesInFlight++;
-    merchant.tell(new MerchantEntity.Push(deviceId, Authority.DEVICE, push.getMutationsList(), inbox));
+    MerchantEntity.Push forward = new MerchantEntity.Push(deviceId, Authority.DEVICE, push.getMutationsList(), inbox);
+    if (pushesInFlight == 1) merchant.tell(forward);
+    else waitingPushes.addLast(forward);
     return Behaviors.same();
   }
 
@@ -319,6 +325,8 @@ public final class DeviceSession {
   private Behavior<Command> onPushResult(PushResult result) {
     pushesInFlight = Math.max(0, pushesInFlight - 1);
     lastProgressNanos = System.nanoTime();
+    MerchantEntity.Push next = waitingPushes.pollFirst();
+    if (next != null) merchant.tell(next);
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
     return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();
