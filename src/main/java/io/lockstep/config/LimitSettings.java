@@ -25,7 +25,7 @@ public record LimitSettings(
     int maxSessionsPerDevice) {
 
   /** The domain refuses longer strings whatever the configuration says (defence in depth). */
-  public static final int DOMAIN_MAX_STRING_LENGTH = 256;
+  public static final int DOMAIN_MAX_STRING_LENGTH = io.lockstep.domain.Op.MAX_TEXT_LENGTH;
 
   public LimitSettings {
     if (maxStringLength > DOMAIN_MAX_STRING_LENGTH) {

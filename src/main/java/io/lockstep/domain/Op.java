@@ -10,6 +10,12 @@ import java.util.Objects;
  */
 public sealed interface Op {
 
+  /**
+   * The longest text (id, name, SKU) any op may carry: a safety ceiling of the domain. The edge
+   * enforces the configured, usually lower, {@code lockstep.limits.max-string-length}.
+   */
+  int MAX_TEXT_LENGTH = 4096;
+
   /** The id of the touched item or order. */
   String recordId();
 

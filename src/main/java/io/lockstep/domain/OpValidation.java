@@ -12,7 +12,7 @@ final class OpValidation {
   static final long MAX_CENTS = 1_000_000_000_000L;
 
   /** Longest accepted id, name or sku. */
-  static final int MAX_TEXT = 256;
+  static final int MAX_TEXT = Op.MAX_TEXT_LENGTH;
 
   private OpValidation() {}
 
