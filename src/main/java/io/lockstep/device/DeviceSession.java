@@ -360,10 +360,7 @@ public final class DeviceSession {
       subscribe();
       return Behaviors.same();
     }
-    if (out.size() >= settings.outgoingBufferFrames() - 1) {
-      return close("resync", "device fell behind; reconnect with after_seq = last applied seq");
-    }
-    out.offer(new Outgoing.FromJournal(merchantId, lastDeliveredSeq + 1, range.toSeq()));
+    if (!enqueue(new Outgoing.FromJournal(merchantId, lastDeliveredSeq + 1, range.toSeq()))) return closed();
     lastDeliveredSeq = range.toSeq();
     return Behaviors.same();
   }
@@ -417,14 +414,18 @@ public final class DeviceSession {
     return sendBytes(frame.toByteArray());
   }
 
-  /** Offers a frame to the socket; on a full buffer sends {@code resync} and closes instead. */
   private boolean sendBytes(byte[] bytes) {
+    return enqueue(new Outgoing.Frame(bytes));
+  }
+
+  /** Queues towards the socket; on a full buffer sends {@code resync} and closes instead. */
+  private boolean enqueue(Outgoing outgoing) {
     if (out.size() >= settings.outgoingBufferFrames() - 1) {
       context.getLog().info("Device {} of merchant {} is too slow; closing with resync", deviceId, merchantId);
       close("resync", "device fell behind; reconnect with after_seq = last applied seq");
       return false;
     }
-    out.offer(new Outgoing.Frame(bytes));
+    out.offer(outgoing);
     return true;
   }
 

@@ -154,13 +154,7 @@ class ClusterFailoverTest {
     NodeProcess victim = cluster.node(2);
     List<NodeProcess> survivors = List.of(cluster.node(0), cluster.node(1));
     String merchant = merchantOwnedBy(victim, "failover-");
-    List<LockstepClient> devices = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      devices.add(device(merchant, "pos-" + i, survivors.get(i % 2)));
-    }
-    for (LockstepClient device : devices) {
-      assertTrue(device.awaitConnected(CONVERGENCE), device.deviceId() + " connected");
-    }
+    List<LockstepClient> devices = connectedDevices(merchant, survivors);
     createStockItem(devices);
 
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
@@ -194,6 +188,19 @@ class ClusterFailoverTest {
         .until(() -> survivors.stream().allMatch(n -> cluster.seesExactly(n, survivors)));
   }
 
+  /** Four devices of {@code merchant}, spread over {@code nodes}, each connected. */
+  private List<LockstepClient> connectedDevices(String merchant, List<NodeProcess> nodes)
+      throws InterruptedException {
+    List<LockstepClient> devices = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      devices.add(device(merchant, "pos-" + i, nodes.get(i % nodes.size())));
+    }
+    for (LockstepClient device : devices) {
+      assertTrue(device.awaitConnected(CONVERGENCE), device.deviceId() + " connected");
+    }
+    return devices;
+  }
+
   @Test
   @Order(4)
   void aRejoiningNodeTakesShardsBack() {
@@ -214,13 +221,7 @@ class ClusterFailoverTest {
     NodeProcess leaving = cluster.node(1);
     List<NodeProcess> staying = List.of(cluster.node(0), cluster.node(2));
     String merchant = merchantOwnedBy(leaving, "handoff-");
-    List<LockstepClient> devices = new ArrayList<>();
-    for (int i = 0; i < 4; i++) {
-      devices.add(device(merchant, "pos-" + i, staying.get(i % 2)));
-    }
-    for (LockstepClient device : devices) {
-      assertTrue(device.awaitConnected(CONVERGENCE), device.deviceId() + " connected");
-    }
+    List<LockstepClient> devices = connectedDevices(merchant, staying);
     createStockItem(devices);
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
     ScheduledExecutorService pushers = startPushing(devices, submitted);

@@ -17,6 +17,7 @@ import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.RunningMerchants;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import java.time.Duration;
@@ -26,9 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -184,12 +182,6 @@ class DeviceResumeTest {
     }
   }
 
-  private static boolean entityRunning(String merchant) {
-    TestProbe<ShardRegion.CurrentShardRegionState> probe = TestProbe.create(node.system());
-    ClusterSharding.get(node.system()).shardState().tell(new GetShardRegionState(MerchantEntity.ENTITY_KEY, probe.getRef()));
-    return probe.receiveMessage(Duration.ofSeconds(10)).getShards().stream()
-        .anyMatch(shard -> shard.getEntityIds().contains(merchant));
-  }
 
   private static boolean slowStillConnected(String merchant) {
     MerchantEntity.Devices devices = ClusterSharding.get(node.system())
@@ -245,7 +237,7 @@ class DeviceResumeTest {
           .tell(MerchantEntity.Stop.INSTANCE);
       // A stop outside passivation drops what arrives meanwhile (the device would time out and
       // resend); wait until the shard has let the entity go, so the push starts a new one.
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !entityRunning(merchant));
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(node.system(), merchant));
       a.push(restock(2, "stock"));
       Ack ack = a.ack();
       assertEquals(AckStatus.ACCEPTED, ack.getStatus());

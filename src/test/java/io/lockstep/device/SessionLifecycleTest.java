@@ -6,15 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
-import io.lockstep.merchant.MerchantEntity;
-import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.awaitility.Awaitility;
 import io.lockstep.protocol.v1.ClientFrame;
 import io.lockstep.protocol.v1.Ping;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.RunningMerchants;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -86,17 +82,10 @@ class SessionLifecycleTest {
         device.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++nonce)).build());
         device.next();
         Thread.sleep(200);
-        assertTrue(merchantRunning("warm"), "passivated while a device was subscribed");
+        assertTrue(RunningMerchants.isRunning(node.system(), "warm"), "passivated while a device was subscribed");
       }
     }
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> !merchantRunning("warm"));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(node.system(), "warm"));
   }
 
-  private static boolean merchantRunning(String merchant) {
-    TestProbe<ShardRegion.CurrentShardRegionState> probe = TestProbe.create(node.system());
-    ClusterSharding.get(node.system()).shardState()
-        .tell(new GetShardRegionState(MerchantEntity.ENTITY_KEY, probe.getRef()));
-    return probe.receiveMessage(java.time.Duration.ofSeconds(10)).getShards().stream()
-        .anyMatch(shard -> shard.getEntityIds().contains(merchant));
-  }
 }
