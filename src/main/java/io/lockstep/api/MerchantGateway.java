@@ -52,6 +52,10 @@ public final class MerchantGateway {
           if (reply instanceof MerchantEntity.PushResult result) {
             return result.acks();
           }
+          if (reply instanceof MerchantEntity.Refused refused) { // nothing stored; the service retries
+            throw new ApiProblem(MerchantEntity.Refused.BUSY.equals(refused.code()) ? ProblemType.BUSY
+                : ProblemType.UNAVAILABLE, refused.message());
+          }
           throw new IllegalStateException("unexpected reply to a push: " + reply.getClass().getName());
         });
   }

@@ -16,6 +16,7 @@ public enum ProblemType {
   PAYLOAD_TOO_LARGE("payload-too-large", 413, "Request body too large"),
   TOO_MANY_MUTATIONS("too-many-mutations", 413, "Too many mutations"),
   UNAVAILABLE("unavailable", 503, "Service unavailable"),
+  BUSY("busy", 503, "Merchant at capacity"),
   INTERNAL("internal-error", 500, "Internal error");
 
   /** Prefix of every problem type URI. The URIs identify; they need not resolve. */

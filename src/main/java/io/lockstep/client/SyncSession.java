@@ -231,6 +231,11 @@ final class SyncSession {
 
   /** Ends {@code c} if it is the current connection; retries after a backoff delay unless fatal. */
   private void drop(Connection c, String reason, boolean retry) {
+    drop(c, reason, retry, Duration.ZERO);
+  }
+
+  /** {@link #drop(Connection, String, boolean)} waiting at least {@code retryAfter} (server's word). */
+  private void drop(Connection c, String reason, boolean retry, Duration retryAfter) {
     if (c != connection) {
       return;
     }
@@ -240,7 +245,8 @@ final class SyncSession {
       setState(ConnectionState.FAILED, reason);
       return;
     }
-    Duration delay = backoff.next();
+    Duration backoffDelay = backoff.next();
+    Duration delay = backoffDelay.compareTo(retryAfter) < 0 ? retryAfter : backoffDelay;
     setState(ConnectionState.RETRYING, reason + "; retrying in " + delay.toMillis() + " ms");
     retryTask = eventThread.schedule(this::connect, delay.toNanos(), TimeUnit.NANOSECONDS);
   }
@@ -435,7 +441,7 @@ final class SyncSession {
 
   private void onError(Connection c, io.lockstep.protocol.v1.Error error) {
     String reason = "server error " + error.getCode() + ": " + error.getMessage();
-    drop(c, reason, !FATAL_ERRORS.contains(error.getCode()));
+    drop(c, reason, !FATAL_ERRORS.contains(error.getCode()), Duration.ofMillis(error.getRetryAfterMillis()));
   }
 
   // ---- store and view ------------------------------------------------------------------------

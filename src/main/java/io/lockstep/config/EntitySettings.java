@@ -17,6 +17,11 @@ import java.time.Duration;
  * @param journalCatchUpLimit a device further behind than this many changes gets a snapshot
  *     instead of a journal replay
  * @param idempotencyKeys answered {@code Idempotency-Key}s each merchant remembers (in memory)
+ * @param maxBufferedMutations mutations a merchant holds for its next write; a push beyond is
+ *     refused with {@code busy}
+ * @param busyRetryAfter the delay a refused writer is told to wait before it retries
+ * @param maxWriteAttempts how often a batch whose journal write failed is written again (after
+ *     the entity restarted) before its writers are told {@code unavailable}
  */
 public record EntitySettings(
     int snapshotEvery,
@@ -28,7 +33,10 @@ public record EntitySettings(
     Duration restartMinBackoff,
     Duration restartMaxBackoff,
     int journalCatchUpLimit,
-    int idempotencyKeys) {
+    int idempotencyKeys,
+    int maxBufferedMutations,
+    Duration busyRetryAfter,
+    int maxWriteAttempts) {
 
   public EntitySettings {
     if (restartMaxBackoff.compareTo(restartMinBackoff) < 0) {
@@ -49,6 +57,9 @@ public record EntitySettings(
         LockstepSettings.positiveDuration(entity, "restart-min-backoff"),
         LockstepSettings.positiveDuration(entity, "restart-max-backoff"),
         LockstepSettings.positive(entity, "journal-catch-up-limit"),
-        LockstepSettings.positive(entity, "idempotency-keys"));
+        LockstepSettings.positive(entity, "idempotency-keys"),
+        LockstepSettings.positive(entity, "max-buffered-mutations"),
+        LockstepSettings.positiveDuration(entity, "busy-retry-after"),
+        LockstepSettings.positive(entity, "max-write-attempts"));
   }
 }

@@ -80,6 +80,9 @@ public final class DeviceSession {
 
   private enum Tick implements Command { INSTANCE }
 
+  /** The push at the head of the device's queue went unanswered for {@code request-timeout}. */
+  private enum PushTimedOut implements Command { INSTANCE }
+
   private enum TokenExpired implements Command { INSTANCE }
 
   /** The device was revoked while connected. */
@@ -125,7 +128,6 @@ public final class DeviceSession {
   private EntityRef<MerchantEntity.Command> merchant;
   private long lastDeliveredSeq;
   private int pushesInFlight;
-  private long lastProgressNanos;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
   // Pushes the device sent while an earlier one is unacknowledged. They reach the merchant one at
@@ -182,6 +184,8 @@ public final class DeviceSession {
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(FromEntity.class, msg -> onEntityEvent(msg.event()))
         .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(PushTimedOut.INSTANCE,
+            () -> close("unavailable", "merchant did not acknowledge in time; reconnect and resend"))
         .build();
   }
 
@@ -307,16 +311,22 @@ public final class DeviceSession {
       return close("too-many-in-flight",
           "at most " + settings.maxPushesInFlight() + " unacknowledged pushes; wait for acks");
     }
-    if (pushesInFlight == 0) lastProgressNanos = System.nanoTime();
     pushesInFlight++;
     MerchantEntity.Push forward = new MerchantEntity.Push(deviceId, Authority.DEVICE, push.getMutationsList(), inbox);
-    if (pushesInFlight == 1) merchant.tell(forward);
+    if (pushesInFlight == 1) forward(forward);
     else waitingPushes.addLast(forward);
     return Behaviors.same();
   }
 
+  /** Sends a push to the merchant; its answer is due within {@code request-timeout}. */
+  private void forward(MerchantEntity.Push push) {
+    merchant.tell(push);
+    timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+  }
+
   private Behavior<Command> onEntityEvent(SessionEvent event) {
     if (event instanceof PushResult result) return onPushResult(result);
+    if (event instanceof MerchantEntity.Refused refused) return close(refused.code(), refused.message(), refused.retryAfter());
     if (event instanceof Frame frame) return onFrame(frame);
     if (event instanceof CatchUpFromJournal range) return onJournalRange(range);
     return Behaviors.same(); // Subscribed again: answer to a heartbeat; its frames follow
@@ -324,9 +334,9 @@ public final class DeviceSession {
 
   private Behavior<Command> onPushResult(PushResult result) {
     pushesInFlight = Math.max(0, pushesInFlight - 1);
-    lastProgressNanos = System.nanoTime();
+    timers.cancel(PushTimedOut.INSTANCE);
     MerchantEntity.Push next = waitingPushes.pollFirst();
-    if (next != null) merchant.tell(next);
+    if (next != null) forward(next);
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
     return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();
@@ -382,10 +392,6 @@ public final class DeviceSession {
     if (System.nanoTime() - lastInboundNanos > settings.idleTimeout().toNanos()) {
       return close("idle-timeout", "nothing received for " + settings.idleTimeout() + "; send Ping to keep the session");
     }
-    if (pushesInFlight > 0
-        && System.nanoTime() - lastProgressNanos > settings.requestTimeout().toNanos()) {
-      return close("unavailable", "merchant did not acknowledge in time; reconnect and resend");
-    }
     subscribe(); // heartbeat: keeps the entity from passivating, re-subscribes after a restart
     return Behaviors.same();
   }
@@ -433,11 +439,17 @@ public final class DeviceSession {
 
   /** Sends an Error frame (using the slot reserved for it) and completes the connection. */
   private Behavior<Command> close(String code, String message) {
+    return close(code, message, Duration.ZERO);
+  }
+
+  /** {@link #close(String, String)} telling the device how long to wait before it reconnects. */
+  private Behavior<Command> close(String code, String message, Duration retryAfter) {
     if (!closing) {
       closing = true;
       Objects.requireNonNull(code);
       if (!"resync".equals(code)) context.getLog().info("Closing device session ({}): {}", code, message);
-      byte[] error = ServerFrame.newBuilder().setError(Error.newBuilder().setCode(code).setMessage(message)).build().toByteArray();
+      Error.Builder frame = Error.newBuilder().setCode(code).setMessage(message).setRetryAfterMillis(retryAfter.toMillis());
+      byte[] error = ServerFrame.newBuilder().setError(frame).build().toByteArray();
       out.offer(new Outgoing.Frame(error));
       out.complete();
     }

@@ -171,6 +171,27 @@ public final class MerchantEntity
   }
 
   /**
+   * A push the merchant did not take: {@code busy} (its buffer or stash is full) or
+   * {@code unavailable} (its journal writes keep failing). Nothing of the push is stored; the
+   * writer resends it after {@code retryAfter}.
+   */
+  public record Refused(String code, String message, java.time.Duration retryAfter) implements SessionEvent {
+    public static final String BUSY = "busy";
+    public static final String UNAVAILABLE = "unavailable";
+
+    public Refused {
+      Objects.requireNonNull(code, "code");
+      Objects.requireNonNull(message, "message");
+      Objects.requireNonNull(retryAfter, "retryAfter");
+    }
+
+    /** The answer to a push that found the merchant's buffer full. */
+    public static Refused busy(java.time.Duration retryAfter) {
+      return new Refused(BUSY, "the merchant is at capacity; retry after " + retryAfter.toMillis() + " ms", retryAfter);
+    }
+  }
+
+  /**
    * Catch-up the session reads from the journal itself ({@code fromSeq..toSeq}, both committed):
    * the range is too old for the window but not so large that a snapshot is cheaper. Frames for
    * later seqs follow this message, so the session delivers the range first.
@@ -218,6 +239,7 @@ public final class MerchantEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer) {
+    StashOverflowGuard.start(system, settings.busyRetryAfter(), observer);
     ClusterSharding.get(system)
         .init(
             Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
@@ -226,7 +248,12 @@ public final class MerchantEntity
 
   /** The entity outside sharding (tests): it never passivates itself. */
   public static Behavior<Command> create(String merchantId, EntitySettings settings) {
-    return create(merchantId, settings, MerchantObserver.NONE, Optional.empty());
+    return create(merchantId, settings, MergeRules.DOMAIN);
+  }
+
+  /** {@link #create(String, EntitySettings)} deciding with {@code rules} (tests of rule failures). */
+  static Behavior<Command> create(String merchantId, EntitySettings settings, MergeRules rules) {
+    return create(merchantId, settings, MerchantObserver.NONE, Optional.empty(), rules);
   }
 
   private static Behavior<Command> create(
@@ -234,10 +261,27 @@ public final class MerchantEntity
       EntitySettings settings,
       MerchantObserver observer,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard) {
+    return create(merchantId, settings, observer, shard, MergeRules.DOMAIN);
+  }
+
+  private static Behavior<Command> create(
+      String merchantId,
+      EntitySettings settings,
+      MerchantObserver observer,
+      Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
+      MergeRules rules) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(IdleCheck.INSTANCE, settings.passivationIdleTimeout().dividedBy(2));
-      return new MerchantEntity(ctx, merchantId, settings, observer, shard, Clock.systemUTC());
+      return new MerchantEntity(ctx, merchantId, settings, observer, shard, Clock.systemUTC(), rules);
     }));
+  }
+
+  /** How the entity decides a mutation: the domain's merge rules, {@link MerchantState#apply}. */
+  @FunctionalInterface
+  interface MergeRules {
+    MergeRules DOMAIN = (state, seq, mutation) -> state.apply(seq, mutation);
+
+    Outcome apply(MerchantState state, long seq, Mutation mutation);
   }
 
   public static PersistenceId persistenceId(String merchantId) {
@@ -255,7 +299,16 @@ public final class MerchantEntity
   private final Map<String, PushResult> answeredKeys;
   private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
   private final MerchantObserver observer;
+  private final MergeRules rules;
   private final List<Push> buffer = new ArrayList<>();
+  private int bufferedMutations;
+  // The batch whose journal write is in flight, and how often it failed: after a failed write the
+  // restarted entity writes it again rather than leave its writers waiting for a timeout.
+  private List<Push> writing = List.of();
+  private int failedAttempts;
+  // The states the command handler resolved for the events being persisted, by seq, so the event
+  // handler takes them instead of running the merge rules a second time. Empty on replay.
+  private final java.util.ArrayDeque<MerchantState> resolvedAhead = new java.util.ArrayDeque<>();
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
 
@@ -267,7 +320,8 @@ public final class MerchantEntity
       EntitySettings settings,
       MerchantObserver observer,
       Optional<ActorRef<ClusterSharding.ShardCommand>> shard,
-      Clock clock) {
+      Clock clock,
+      MergeRules rules) {
     super(
         persistenceId(merchantId),
         SupervisorStrategy.restartWithBackoff(settings.restartMinBackoff(), settings.restartMaxBackoff(), 0.2));
@@ -277,6 +331,7 @@ public final class MerchantEntity
     this.clock = clock;
     this.shard = shard;
     this.observer = observer;
+    this.rules = rules;
     this.answeredKeys = lruMap(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
   }
@@ -310,12 +365,34 @@ public final class MerchantEntity
   }
 
   private void onRecoveryCompleted(MerchantState state) {
-    // After a failed write restarted us, forget what that write had put in the window or buffer.
+    // After a failed write restarted us: forget what that write had put in the window, then write
+    // its pushes again, ahead of those buffered behind it. A write that did commit despite the
+    // failure is in the recovered state, so its mutations now resolve as duplicates.
     window.truncateAfter(state.headSeq());
-    buffer.clear();
-    keysInFlight.clear(); // their pushes were never answered; the writers retry
+    resolvedAhead.clear();
     flushScheduled = false;
+    if (!writing.isEmpty()) retryFailedWrite();
     observer.started(merchantId, state.headSeq());
+  }
+
+  private void retryFailedWrite() {
+    List<Push> retry = new ArrayList<>(writing);
+    retry.addAll(buffer);
+    writing = List.of();
+    buffer.clear();
+    bufferedMutations = 0;
+    failedAttempts++;
+    if (failedAttempts >= settings.maxWriteAttempts()) {
+      context.getLog().warn("Merchant {}: journal write failed {} times; {} pushes answered unavailable",
+          merchantId, failedAttempts, retry.size());
+      failedAttempts = 0;
+      Refused refused = new Refused(Refused.UNAVAILABLE,
+          "the merchant could not store the push; reconnect and resend", settings.busyRetryAfter());
+      retry.forEach(push -> refuse(push, refused));
+      return;
+    }
+    context.getLog().info("Merchant {}: writing {} pushes again after a failed journal write", merchantId, retry.size());
+    retry.forEach(this::enqueue);
   }
 
   // ---- commands ------------------------------------------------------------------------------
@@ -395,14 +472,33 @@ public final class MerchantEntity
         waiting.add(push.replyTo());
         return Effect().noReply();
       }
-      keysInFlight.put(key, new ArrayList<>());
     }
+    if (bufferedMutations + push.mutations().size() > settings.maxBufferedMutations()) {
+      observer.refused(merchantId, Refused.BUSY);
+      push.replyTo().tell(Refused.busy(settings.busyRetryAfter()));
+      return Effect().noReply();
+    }
+    if (!push.idempotencyKey().isEmpty()) keysInFlight.put(keyOf(push), new ArrayList<>());
+    enqueue(push);
+    return Effect().noReply();
+  }
+
+  private void enqueue(Push push) {
     buffer.add(push);
+    bufferedMutations += push.mutations().size();
     if (!flushScheduled) {
       flushScheduled = true;
       context.getSelf().tell(Flush.INSTANCE);
     }
-    return Effect().noReply();
+  }
+
+  /** Answers a push that will not be stored, and whoever waits on its idempotency key. */
+  private void refuse(Push push, Refused refused) {
+    observer.refused(merchantId, refused.code());
+    push.replyTo().tell(refused);
+    if (push.idempotencyKey().isEmpty()) return;
+    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(keyOf(push));
+    if (waiting != null) waiting.forEach(w -> w.tell(refused));
   }
 
   /** Resolves every buffered push against the state in arrival order and stores them in one write. */
@@ -415,14 +511,19 @@ public final class MerchantEntity
     if (buffer.isEmpty()) return Effect().noReply();
     List<Push> batch = List.copyOf(buffer);
     buffer.clear();
+    bufferedMutations = 0;
     Resolution resolution = resolve(state, batch);
     if (resolution.events().isEmpty()) {
       return Effect().none().thenRun(s -> resolution.replyAll()).thenNoReply();
     }
     long writeStarted = System.nanoTime();
+    writing = batch;
+    resolvedAhead.addAll(resolution.states());
     return Effect()
         .persist(resolution.events())
         .thenRun(s -> {
+          writing = List.of();
+          failedAttempts = 0;
           observer.written(merchantId, resolution.events().size(), System.nanoTime() - writeStarted, s.headSeq());
           resolution.replyAll();
           publish(resolution.events(), writeStarted);
@@ -431,42 +532,77 @@ public final class MerchantEntity
   }
 
   private Resolution resolve(MerchantState state, List<Push> batch) {
-    MerchantState current = state;
-    List<Event> events = new ArrayList<>();
-    List<Runnable> replies = new ArrayList<>();
-    long now = clock.millis();
+    Resolver resolver = new Resolver(state, rules, clock.millis());
     for (Push push : batch) {
       List<Ack> acks = new ArrayList<>(push.mutations().size());
       for (io.lockstep.protocol.v1.Mutation wire : push.mutations()) {
-        Mutation mutation;
-        try {
-          mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
-        } catch (InvalidMutationException e) {
-          acks.add(ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage()));
-          continue;
-        }
-        long seq = current.headSeq() + 1;
-        Outcome outcome = current.apply(seq, mutation);
-        current = outcome.state();
-        if (outcome instanceof Outcome.Accepted accepted) {
-          events.add(recorded(seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict(), now));
-          acks.add(ack(wire.getCounter(), seq, AckStatus.ACCEPTED, ""));
-        } else if (outcome instanceof Outcome.Rejected rejected) {
-          long storedAt = 0;
-          if (rejected.conflict().isPresent()) { // stored for its conflict record
-            storedAt = seq;
-            DomainRecord record = recordOf(current, mutation);
-            events.add(recorded(seq, push, wire, AckStatus.REJECTED, record, rejected.conflict(), now));
-          }
-          acks.add(ack(wire.getCounter(), storedAt, AckStatus.REJECTED, rejected.reason()));
-        } else {
-          acks.add(ack(wire.getCounter(), 0, AckStatus.DUPLICATE, ""));
-        }
+        acks.add(resolveGuarded(resolver, push, wire));
       }
       PushResult result = new PushResult(acks);
-      replies.add(() -> answer(push, result));
+      resolver.replies.add(() -> answer(push, result));
     }
-    return new Resolution(List.copyOf(events), List.copyOf(replies));
+    return new Resolution(List.copyOf(resolver.events), List.copyOf(resolver.states), List.copyOf(resolver.replies));
+  }
+
+  /**
+   * Resolves one mutation. An exception from the rules or the encoding is a defect of ours, not of
+   * the device: that mutation alone is rejected with {@code internal-error} (and logged), the
+   * rest of the batch is stored, and the entity does not restart into the same mutation forever.
+   */
+  private Ack resolveGuarded(Resolver resolver, Push push, io.lockstep.protocol.v1.Mutation wire) {
+    try {
+      return resolver.resolve(push, wire);
+    } catch (InvalidMutationException e) {
+      return ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage());
+    } catch (RuntimeException e) {
+      context.getLog().error("Merchant {}: mutation {} of device {} failed to resolve; rejected as internal-error",
+          merchantId, wire.getCounter(), push.deviceId(), e);
+      return ack(wire.getCounter(), 0, AckStatus.REJECTED, INTERNAL_ERROR);
+    }
+  }
+
+  /** The reason of a mutation rejected because resolving it failed on the server. */
+  public static final String INTERNAL_ERROR = "internal-error";
+
+  /** Resolves one batch mutation by mutation, keeping the state after each stored one. */
+  private static final class Resolver {
+    private MerchantState current;
+    private final MergeRules rules;
+    private final long now;
+    private final List<Event> events = new ArrayList<>();
+    private final List<MerchantState> states = new ArrayList<>();
+    private final List<Runnable> replies = new ArrayList<>();
+
+    Resolver(MerchantState state, MergeRules rules, long now) {
+      this.current = state;
+      this.rules = rules;
+      this.now = now;
+    }
+
+    /** Changes nothing unless the whole mutation resolved and encoded. */
+    Ack resolve(Push push, io.lockstep.protocol.v1.Mutation wire) {
+      Mutation mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
+      long seq = current.headSeq() + 1;
+      Outcome outcome = rules.apply(current, seq, mutation);
+      if (outcome instanceof Outcome.Accepted accepted) {
+        store(outcome.state(), recorded(seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict(), now));
+        return ack(wire.getCounter(), seq, AckStatus.ACCEPTED, "");
+      }
+      if (outcome instanceof Outcome.Rejected rejected) {
+        if (rejected.conflict().isEmpty()) return ack(wire.getCounter(), 0, AckStatus.REJECTED, rejected.reason());
+        // stored for its conflict record
+        DomainRecord record = recordOf(outcome.state(), mutation);
+        store(outcome.state(), recorded(seq, push, wire, AckStatus.REJECTED, record, rejected.conflict(), now));
+        return ack(wire.getCounter(), seq, AckStatus.REJECTED, rejected.reason());
+      }
+      return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
+    }
+
+    private void store(MerchantState next, Event event) {
+      events.add(event);
+      states.add(next);
+      current = next;
+    }
   }
 
   private void answer(Push push, PushResult result) {
@@ -479,7 +615,7 @@ public final class MerchantEntity
     if (waiting != null) waiting.forEach(w -> w.tell(result));
   }
 
-  private record Resolution(List<Event> events, List<Runnable> replies) {
+  private record Resolution(List<Event> events, List<MerchantState> states, List<Runnable> replies) {
     void replyAll() {
       replies.forEach(Runnable::run);
     }
@@ -644,9 +780,15 @@ public final class MerchantEntity
 
   private MerchantState applyRecorded(MerchantState state, Recorded event) {
     MutationRecorded proto = event.proto();
+    MerchantState resolved = resolvedAhead.peekFirst();
+    if (resolved != null && resolved.headSeq() == proto.getSeq()) {
+      resolvedAhead.pollFirst();
+      window.put(toChange(proto));
+      return resolved;
+    }
     Authority authority = proto.getAuthority() == WriterAuthority.WRITER_SERVICE ? Authority.SERVICE : Authority.DEVICE;
     Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
     window.put(toChange(proto));
-    return state.apply(proto.getSeq(), mutation).state();
+    return rules.apply(state, proto.getSeq(), mutation).state();
   }
 }

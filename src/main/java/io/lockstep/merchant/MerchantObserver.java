@@ -22,6 +22,9 @@ public interface MerchantObserver {
   /** Mutations answered with {@code status}. */
   default void acknowledged(String merchantId, AckStatus status, int count) {}
 
+  /** A push refused with {@code code} ({@code busy}, {@code unavailable}); nothing of it stored. */
+  default void refused(String merchantId, String code) {}
+
   /** A concurrent edit resolved by {@code rule}. */
   default void conflict(String merchantId, String rule) {}
 

@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <pre>
  *   lockstep_mutations_total{status}         acknowledged mutations: accepted, duplicate, rejected
  *   lockstep_conflicts_total{rule}           concurrent edits resolved, by merge rule
+ *   lockstep_pushes_refused_total{code}      pushes refused openly: busy, unavailable
  *   lockstep_journal_write_seconds           one group-commit journal write
  *   lockstep_journal_events_total            events stored
  *   lockstep_fanout_seconds                  write start to change batch sent to subscribers
@@ -43,6 +44,7 @@ public final class LockstepMetrics implements MerchantObserver {
   private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
   private final Counter mutations;
   private final Counter conflicts;
+  private final Counter refused;
   private final Histogram journalWrite;
   private final Counter journalEvents;
   private final Histogram fanOut;
@@ -57,6 +59,9 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Mutations acknowledged, by ack status").labelNames("status").register(registry);
     conflicts = Counter.builder().name("lockstep_conflicts_total")
         .help("Concurrent edits resolved, by merge rule").labelNames("rule").register(registry);
+    refused = Counter.builder().name("lockstep_pushes_refused_total")
+        .help("Pushes refused openly (nothing stored; the writer retries), by error code").labelNames("code")
+        .register(registry);
     journalWrite = Histogram.builder().name("lockstep_journal_write_seconds")
         .help("Duration of one group-commit journal write").classicOnly()
         .classicUpperBounds(LATENCY_BUCKETS).register(registry);
@@ -116,6 +121,11 @@ public final class LockstepMetrics implements MerchantObserver {
   @Override
   public void acknowledged(String merchantId, AckStatus status, int count) {
     mutations.labelValues(status.name().toLowerCase(Locale.ROOT)).inc(count);
+  }
+
+  @Override
+  public void refused(String merchantId, String code) {
+    refused.labelValues(code).inc();
   }
 
   @Override

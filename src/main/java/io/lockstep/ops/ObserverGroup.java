@@ -36,6 +36,11 @@ public record ObserverGroup(List<MerchantObserver> observers) implements Merchan
   }
 
   @Override
+  public void refused(String merchantId, String code) {
+    observers.forEach(o -> o.refused(merchantId, code));
+  }
+
+  @Override
   public void conflict(String merchantId, String rule) {
     observers.forEach(o -> o.conflict(merchantId, rule));
   }

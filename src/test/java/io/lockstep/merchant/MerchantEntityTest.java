@@ -160,38 +160,6 @@ class MerchantEntityTest {
   }
 
   @Test
-  void failedWriteAcknowledgesNothingAndTheRestartedEntityAcceptsTheResend() {
-    String merchant = "failing-" + System.nanoTime();
-    AtomicBoolean failNext = new AtomicBoolean(true);
-    PersistenceTestKit journal = PersistenceTestKit.create(TEST_KIT.system());
-    journal.withPolicy(new ProcessingPolicy<JournalOperation>() {
-      @Override
-      public ProcessingResult tryProcess(String persistenceId, JournalOperation op) {
-        if (persistenceId.endsWith(merchant) && op instanceof WriteEvents && failNext.getAndSet(false)) {
-          return StorageFailure.create();
-        }
-        return ProcessingSuccess.getInstance();
-      }
-    });
-    try {
-      ActorRef<MerchantEntity.Command> entity = TEST_KIT.spawn(MerchantEntity.create(merchant, SETTINGS));
-      entity.tell(new MerchantEntity.Push("d1", Authority.DEVICE, List.of(upsertItem(1, "coffee", "Coffee", 350)), device.getRef()));
-      device.expectNoMessage(Duration.ofMillis(500));
-      assertTrue(journal.persistedInStorage(MerchantEntity.persistenceId(merchant).id()).isEmpty());
-
-      // the device resends after its timeout; the restarted entity accepts it, once
-      TestProbe<SessionEvent> resent = TEST_KIT.createTestProbe(SessionEvent.class);
-      entity.tell(new MerchantEntity.Push("d1", Authority.DEVICE, List.of(upsertItem(1, "coffee", "Coffee", 350)), resent.getRef()));
-      PushResult result = resent.expectMessageClass(PushResult.class, Duration.ofSeconds(10));
-      assertEquals(AckStatus.ACCEPTED, result.acks().get(0).getStatus());
-      assertEquals(1, result.acks().get(0).getSeq());
-      assertEquals(1, journal.persistedInStorage(MerchantEntity.persistenceId(merchant).id()).size());
-    } finally {
-      journal.resetPolicy();
-    }
-  }
-
-  @Test
   void recoveryRestoresHeadSeqStateAndEachDevicesLastCounter() {
     push("d1", upsertItem(1, "coffee", "Coffee", 350), upsertItem(2, "tea", "Tea", 250));
     push("d2", adjustStock(7, "coffee", 5, base(Map.of("d1", 1L))));

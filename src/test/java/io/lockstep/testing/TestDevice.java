@@ -112,6 +112,11 @@ public final class TestDevice implements AutoCloseable {
     return take(acks, "ack");
   }
 
+  /** An ack if one arrives within {@code wait}, else null. */
+  public Ack pollAck(Duration wait) throws InterruptedException {
+    return acks.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** The next {@code count} changes, in the order they arrived. */
   public List<Change> changes(int count) {
     List<Change> result = new ArrayList<>();
