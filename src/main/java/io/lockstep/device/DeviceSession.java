@@ -127,6 +127,7 @@ public final class DeviceSession {
   private String deviceId;
   private EntityRef<MerchantEntity.Command> merchant;
   private long lastDeliveredSeq;
+  private boolean resetting; // between a Subscribed below lastDeliveredSeq and its snapshot's last chunk
   private int pushesInFlight;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
@@ -264,6 +265,8 @@ public final class DeviceSession {
 
   private Behavior<Command> onFirstEvent(FromEntity msg) {
     if (!(msg.event() instanceof Subscribed subscribed)) return Behaviors.same();
+    // A device ahead of its merchant (a restored database) gets a snapshot at the head next.
+    resetting = subscribed.headSeq() < lastDeliveredSeq;
     if (!send(ServerFrame.newBuilder()
         .setWelcome(Welcome.newBuilder()
             .setMerchantId(subscribed.merchantId())
@@ -329,6 +332,7 @@ public final class DeviceSession {
     if (event instanceof MerchantEntity.Refused refused) return close(refused.code(), refused.message(), refused.retryAfter());
     if (event instanceof Frame frame) return onFrame(frame);
     if (event instanceof CatchUpFromJournal range) return onJournalRange(range);
+    if (event instanceof Subscribed again && again.headSeq() < lastDeliveredSeq) resetting = true;
     return Behaviors.same(); // Subscribed again: answer to a heartbeat; its frames follow
   }
 
@@ -343,6 +347,7 @@ public final class DeviceSession {
   }
 
   private Behavior<Command> onFrame(Frame frame) {
+    if (resetting) return onResetFrame(frame);
     switch (frame.kind()) {
       case CHANGES -> {
         if (frame.lastSeq() <= lastDeliveredSeq) return Behaviors.same();
@@ -359,6 +364,17 @@ public final class DeviceSession {
         if (!sendBytes(frame.serverFrame())) return closed();
         if (frame.kind() == Frame.Kind.SNAPSHOT_LAST) lastDeliveredSeq = frame.lastSeq();
       }
+    }
+    return Behaviors.same();
+  }
+
+  /** While resetting a device that was ahead: its snapshot passes whatever seq it is at. */
+  private Behavior<Command> onResetFrame(Frame frame) {
+    if (frame.kind() == Frame.Kind.CHANGES) return Behaviors.same(); // only after the snapshot
+    if (!sendBytes(frame.serverFrame())) return closed();
+    if (frame.kind() == Frame.Kind.SNAPSHOT_LAST) {
+      lastDeliveredSeq = frame.lastSeq();
+      resetting = false;
     }
     return Behaviors.same();
   }

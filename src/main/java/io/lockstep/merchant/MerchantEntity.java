@@ -680,7 +680,15 @@ public final class MerchantEntity
       observer.subscribers(merchantId, subscribers.size());
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
-    catchUp(state, Math.min(cmd.afterSeq(), state.headSeq()), cmd.inbox());
+    if (cmd.afterSeq() > state.headSeq()) {
+      // The device claims seqs this merchant never stored (a restored database, a reused store):
+      // it resets its replica to a snapshot at our head (the session, told by Subscribed, takes it).
+      observer.deviceAhead(merchantId);
+      snapshotFrames(state).forEach(cmd.inbox()::tell);
+      observer.caughtUp(merchantId, 0, true);
+    } else {
+      catchUp(state, cmd.afterSeq(), cmd.inbox());
+    }
     return Effect().noReply();
   }
 

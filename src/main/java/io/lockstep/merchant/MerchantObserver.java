@@ -34,6 +34,9 @@ public interface MerchantObserver {
   /** A subscriber caught up with {@code changes} changes (0 for a snapshot) or a snapshot of {@code records}. */
   default void caughtUp(String merchantId, int changes, boolean snapshot) {}
 
+  /** A device subscribed after a seq above the merchant's head; it is reset to a snapshot. */
+  default void deviceAhead(String merchantId) {}
+
   /** The number of subscribed sessions changed. */
   default void subscribers(String merchantId, int count) {}
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_mutations_total{status}         acknowledged mutations: accepted, duplicate, rejected
  *   lockstep_conflicts_total{rule}           concurrent edits resolved, by merge rule
  *   lockstep_pushes_refused_total{code}      pushes refused openly: busy, unavailable
+ *   lockstep_devices_ahead_total             devices that claimed a seq above their merchant's head
  *   lockstep_journal_write_seconds           one group-commit journal write
  *   lockstep_journal_events_total            events stored
  *   lockstep_fanout_seconds                  write start to change batch sent to subscribers
@@ -45,6 +46,7 @@ public final class LockstepMetrics implements MerchantObserver {
   private final Counter mutations;
   private final Counter conflicts;
   private final Counter refused;
+  private final Counter devicesAhead;
   private final Histogram journalWrite;
   private final Counter journalEvents;
   private final Histogram fanOut;
@@ -61,6 +63,9 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Concurrent edits resolved, by merge rule").labelNames("rule").register(registry);
     refused = Counter.builder().name("lockstep_pushes_refused_total")
         .help("Pushes refused openly (nothing stored; the writer retries), by error code").labelNames("code")
+        .register(registry);
+    devicesAhead = Counter.builder().name("lockstep_devices_ahead_total")
+        .help("Devices that subscribed after a seq above their merchant's head, reset to a snapshot")
         .register(registry);
     journalWrite = Histogram.builder().name("lockstep_journal_write_seconds")
         .help("Duration of one group-commit journal write").classicOnly()
@@ -126,6 +131,11 @@ public final class LockstepMetrics implements MerchantObserver {
   @Override
   public void refused(String merchantId, String code) {
     refused.labelValues(code).inc();
+  }
+
+  @Override
+  public void deviceAhead(String merchantId) {
+    devicesAhead.inc();
   }
 
   @Override

@@ -36,6 +36,11 @@ public record ObserverGroup(List<MerchantObserver> observers) implements Merchan
   }
 
   @Override
+  public void deviceAhead(String merchantId) {
+    observers.forEach(o -> o.deviceAhead(merchantId));
+  }
+
+  @Override
   public void refused(String merchantId, String code) {
     observers.forEach(o -> o.refused(merchantId, code));
   }

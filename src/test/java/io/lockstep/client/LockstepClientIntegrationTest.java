@@ -8,6 +8,7 @@ import io.lockstep.domain.Item;
 import io.lockstep.domain.Op;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.TestDevice;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -107,6 +109,49 @@ class LockstepClientIntegrationTest {
         till.close();
       }
     }
+  }
+
+  @Test
+  void aStoreAheadOfARestoredServerIsResetToTheServersSnapshot() throws Exception {
+    String merchant = "restored-" + System.nanoTime();
+    try (LockstepClient till = client(merchant, "till")) {
+      till.start();
+      for (int i = 0; i < 5; i++) {
+        till.upsertItem("item-" + i, "Item " + i, "S-" + i, 100L);
+      }
+      assertTrue(till.awaitSettled(WAIT));
+      assertEquals(5, till.view().lastAppliedSeq());
+    }
+    // The merchant's database is restored from an older backup: another node, another database,
+    // where the merchant holds one record at seq 1.
+    try (TestDatabase older = TestDatabase.create(LockstepClientIntegrationTest.class, "restored");
+        LockstepNode restored = LockstepNode.start(older.config())) {
+      String writerToken = restored.tokens().mint(new DevicePrincipal(merchant, "writer"));
+      try (TestDevice writer = TestDevice.hello(restored.httpPort(), "writer", writerToken, 0)) {
+        writer.welcome();
+        writer.push(io.lockstep.testing.Mutations.upsertItem(1, "milk", "Milk", 120));
+        assertEquals(1, writer.ack().getSeq());
+      }
+      String tillToken = restored.tokens().mint(new DevicePrincipal(merchant, "till"));
+      try (LockstepClient till = LockstepClient.builder()
+          .serverUri(URI.create("ws://127.0.0.1:" + restored.httpPort() + "/v1/devices/ws"))
+          .deviceId("till")
+          .token(() -> tillToken)
+          .storePath(dir.resolve("till.store"))
+          .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
+          .build()) {
+        till.start();
+        assertTrue(till.awaitSettled(WAIT));
+        Awaitility.await().atMost(WAIT).until(() -> till.view().lastAppliedSeq() == 1);
+        assertEquals(Map.of("milk", "Milk"), names(till.items()), "replica reset to the server's snapshot");
+      }
+    }
+  }
+
+  private static Map<String, String> names(Map<String, Item> items) {
+    Map<String, String> names = new java.util.TreeMap<>();
+    items.forEach((id, item) -> names.put(id, item.name()));
+    return names;
   }
 
   @Test

@@ -107,6 +107,11 @@ public final class TestDatabase implements AfterAllCallback, AutoCloseable {
     return new TestDatabase(testClass.getSimpleName());
   }
 
+  /** A second database of one test class, told apart by {@code suffix} (letters and digits). */
+  public static TestDatabase create(Class<?> testClass, String suffix) {
+    return new TestDatabase(testClass.getSimpleName() + suffix);
+  }
+
   /** Whether this run tests against PostgreSQL ({@code -Dlockstep.test.db=postgres}). */
   public static boolean isPostgres() {
     return "postgres".equalsIgnoreCase(System.getProperty(PROPERTY, ""));
