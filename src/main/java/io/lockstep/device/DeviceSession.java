@@ -3,7 +3,6 @@ package io.lockstep.device;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.lockstep.config.DeviceSettings;
 import io.lockstep.config.LimitSettings;
-import io.lockstep.domain.Authority;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.merchant.MerchantEntity.CatchUpFromJournal;
 import io.lockstep.merchant.MerchantEntity.Frame;
@@ -131,10 +130,10 @@ public final class DeviceSession {
   private int pushesInFlight;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
-  // Pushes the device sent while an earlier one is unacknowledged. They reach the merchant one at
-  // a time: if a push is lost (a failed write, a crashed node), nothing after it is stored, so
+  // Pushes are forwarded at once (pipelined), numbered: the merchant takes them only in unbroken
+  // sequence (PushSequences), so a lost push is never overtaken by a later one and
   // Welcome.last_counter can never cover a mutation the server does not hold.
-  private final java.util.ArrayDeque<MerchantEntity.Push> waitingPushes = new java.util.ArrayDeque<>();
+  private long pushesForwarded;
   private Instant tokenExpiresAt;
 
   private static final Duration MAX_TIMER = Duration.ofDays(7);
@@ -315,16 +314,10 @@ public final class DeviceSession {
           "at most " + settings.maxPushesInFlight() + " unacknowledged pushes; wait for acks");
     }
     pushesInFlight++;
-    MerchantEntity.Push forward = new MerchantEntity.Push(deviceId, Authority.DEVICE, push.getMutationsList(), inbox);
-    if (pushesInFlight == 1) forward(forward);
-    else waitingPushes.addLast(forward);
+    long answered = pushesForwarded - (pushesInFlight - 1);
+    merchant.tell(MerchantEntity.Push.sequenced(deviceId, push.getMutationsList(), ++pushesForwarded, answered, inbox));
+    if (pushesInFlight == 1) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
     return Behaviors.same();
-  }
-
-  /** Sends a push to the merchant; its answer is due within {@code request-timeout}. */
-  private void forward(MerchantEntity.Push push) {
-    merchant.tell(push);
-    timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
   }
 
   private Behavior<Command> onEntityEvent(SessionEvent event) {
@@ -338,9 +331,9 @@ public final class DeviceSession {
 
   private Behavior<Command> onPushResult(PushResult result) {
     pushesInFlight = Math.max(0, pushesInFlight - 1);
-    timers.cancel(PushTimedOut.INSTANCE);
-    MerchantEntity.Push next = waitingPushes.pollFirst();
-    if (next != null) forward(next);
+    // The oldest unanswered push is due within request-timeout of the previous answer.
+    if (pushesInFlight > 0) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    else timers.cancel(PushTimedOut.INSTANCE);
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
     return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();

@@ -84,6 +84,8 @@ public final class MerchantEntity
       Authority authority,
       List<io.lockstep.protocol.v1.Mutation> mutations,
       String idempotencyKey,
+      long sequence,
+      long answered,
       ActorRef<SessionEvent> replyTo)
       implements Command {
     public Push {
@@ -91,13 +93,34 @@ public final class MerchantEntity
       Objects.requireNonNull(authority, "authority");
       mutations = List.copyOf(mutations);
       Objects.requireNonNull(idempotencyKey, "idempotencyKey");
+      if (sequence < 0) throw new IllegalArgumentException("sequence < 0: " + sequence);
+      if (answered < 0 || (sequence > 0 && answered >= sequence)) {
+        throw new IllegalArgumentException("answered " + answered + " not below sequence " + sequence);
+      }
       Objects.requireNonNull(replyTo, "replyTo");
     }
 
-    /** A push without an idempotency key (devices: their counters make pushes idempotent). */
+    /** A push of a service, answered once per {@code idempotencyKey} (empty: no key). */
+    public Push(String deviceId, Authority authority, List<io.lockstep.protocol.v1.Mutation> mutations,
+        String idempotencyKey, ActorRef<SessionEvent> replyTo) {
+      this(deviceId, authority, mutations, idempotencyKey, 0, 0, replyTo);
+    }
+
+    /** A push without an idempotency key or sequence (tests; devices' counters make it idempotent). */
     public Push(String deviceId, Authority authority, List<io.lockstep.protocol.v1.Mutation> mutations,
         ActorRef<SessionEvent> replyTo) {
-      this(deviceId, authority, mutations, "", replyTo);
+      this(deviceId, authority, mutations, "", 0, 0, replyTo);
+    }
+
+    /**
+     * The {@code sequence}-th push (from 1) of one device session, sent when {@code answered} of
+     * its pushes had been answered. Sessions pipeline their pushes; the merchant takes them only
+     * in unbroken sequence, see {@link PushSequences}.
+     */
+    public static Push sequenced(String deviceId, List<io.lockstep.protocol.v1.Mutation> mutations,
+        long sequence, long answered, ActorRef<SessionEvent> replyTo) {
+      if (sequence < 1) throw new IllegalArgumentException("sequence < 1: " + sequence);
+      return new Push(deviceId, Authority.DEVICE, mutations, "", sequence, answered, replyTo);
     }
   }
 
@@ -300,6 +323,7 @@ public final class MerchantEntity
   private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
   private final MerchantObserver observer;
   private final MergeRules rules;
+  private final PushSequences sequences = new PushSequences();
   private final List<Push> buffer = new ArrayList<>();
   private int bufferedMutations;
   // The batch whose journal write is in flight, and how often it failed: after a failed write the
@@ -463,6 +487,14 @@ public final class MerchantEntity
 
   private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
     lastActivityNanos = System.nanoTime();
+    if (!sequences.admit(push.replyTo(), push.sequence(), push.answered())) {
+      // An earlier push of this session never arrived (dropped in a hand-off, a restart, an
+      // overflowing stash): storing this one would let Welcome.last_counter cover the lost one.
+      push.replyTo().tell(new Refused(Refused.UNAVAILABLE,
+          "an earlier push of this session did not reach the merchant; reconnect and resend", settings.busyRetryAfter()));
+      observer.refused(merchantId, Refused.UNAVAILABLE);
+      return Effect().noReply();
+    }
     if (!push.idempotencyKey().isEmpty()) {
       String key = keyOf(push);
       PushResult answered = answeredKeys.get(key);
@@ -476,6 +508,7 @@ public final class MerchantEntity
     if (bufferedMutations + push.mutations().size() > settings.maxBufferedMutations()) {
       observer.refused(merchantId, Refused.BUSY);
       push.replyTo().tell(Refused.busy(settings.busyRetryAfter()));
+      sequences.breakOff(push.replyTo()); // the session's later pushes must not overtake this one
       return Effect().noReply();
     }
     if (!push.idempotencyKey().isEmpty()) keysInFlight.put(keyOf(push), new ArrayList<>());
@@ -716,6 +749,7 @@ public final class MerchantEntity
   }
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
+    sequences.forget(inbox);
     if (subscribers.remove(inbox) != null) observer.subscribers(merchantId, subscribers.size());
     return Effect().noReply();
   }

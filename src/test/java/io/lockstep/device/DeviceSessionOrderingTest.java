@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.merchant.MerchantEntity;
-import io.lockstep.protocol.v1.Ack;
-import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.ClientFrame;
 import io.lockstep.protocol.v1.Hello;
 import io.lockstep.protocol.v1.Mutation;
@@ -41,10 +39,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A session forwards its device's pushes to the merchant one at a time. The merchant here is a
- * probe under Cluster Sharding, so the test decides when (and whether) a push is acknowledged:
- * if an earlier push is never answered (a failed write, a crashed node), a later one must not
- * reach the merchant, or Welcome.last_counter would cover mutations the server does not hold.
+ * A session pipelines its device's pushes: it forwards each at once, numbered 1, 2, 3…, so the
+ * merchant can refuse a push whose predecessor never arrived (see {@code PushSequencesTest} and
+ * {@code PipelinedPushPropertiesTest}). The merchant here is a probe under Cluster Sharding, so
+ * the test sees exactly what the session forwards.
  */
 @ExtendWith(LogCapturingExtension.class)
 class DeviceSessionOrderingTest {
@@ -78,7 +76,7 @@ class DeviceSessionOrderingTest {
   }
 
   @Test
-  void aLaterPushReachesTheMerchantOnlyAfterTheEarlierOneWasAcknowledged() {
+  void pushesAreForwardedAtOnceNumberedFromOne() {
     ActorRef<DeviceSession.Command> session = session();
     TestProbe<DeviceSession.InboundAck> reads = testKit.createTestProbe(DeviceSession.InboundAck.class);
     String token = tokens.mint(new DevicePrincipal("ordered", "till"));
@@ -90,13 +88,11 @@ class DeviceSessionOrderingTest {
     session.tell(inbound(push(restock(2, "coffee")), reads));
 
     MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
-    assertEquals(1, first.mutations().get(0).getCounter());
-    merchant.expectNoMessage(Duration.ofMillis(500)); // the second waits for the first's acks
-
-    first.replyTo().tell(new MerchantEntity.PushResult(List.of(
-        Ack.newBuilder().setCounter(1).setSeq(1).setStatus(AckStatus.ACCEPTED).build())));
-    MerchantEntity.Push second = merchant.expectMessageClass(MerchantEntity.Push.class);
-    assertEquals(2, second.mutations().get(0).getCounter());
+    MerchantEntity.Push second = merchant.expectMessageClass(MerchantEntity.Push.class); // not waiting for acks
+    assertEquals(List.of(1L, 2L), List.of(first.mutations().get(0).getCounter(), second.mutations().get(0).getCounter()));
+    assertEquals(List.of(1L, 2L), List.of(first.sequence(), second.sequence()));
+    assertEquals(List.of(0L, 0L), List.of(first.answered(), second.answered()), "neither answered when sent");
+    assertEquals(first.replyTo(), second.replyTo(), "one session, one sequence");
   }
 
   private static ActorRef<DeviceSession.Command> session() {
