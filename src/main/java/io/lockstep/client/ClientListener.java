@@ -32,6 +32,22 @@ public interface ClientListener {
    */
   default void onRejected(long counter, Op op, String reason) {}
 
+  /**
+   * The client could not read a change or snapshot ({@code reason} says which and why). Rather than
+   * go on without it, it dropped its copy of the server's records (pending mutations are kept and
+   * resent) and resyncs them from seq 0; until that has caught up, the view holds only what has
+   * arrived again. A reason that repeats means the server holds data newer than this client can
+   * read: the app needs an update.
+   */
+  default void onResync(String reason) {}
+
+  /**
+   * The server broke the protocol ({@code reason}: a frame over {@link
+   * LockstepClient.Builder#maxFrameBytes}, or one that does not parse). Nothing of that frame was
+   * used; the client closed the connection and reconnects after a backoff delay.
+   */
+  default void onProtocolError(String reason) {}
+
   /** The connection moved to {@code state}; {@code detail} says why (may be empty). */
   default void onConnectionState(ConnectionState state, String detail) {}
 }

@@ -108,6 +108,11 @@ final class LocalReplica {
     return new LocalReplica(resolvedState(seq, items, orders), pending).settled();
   }
 
+  /** This replica for a full resync: no records at seq 0; pending mutations are kept. */
+  LocalReplica cleared() {
+    return new LocalReplica(MerchantState.empty(), pending);
+  }
+
   /** This replica with every pending entry passed through {@code update}, then settled. */
   LocalReplica mapPending(UnaryOperator<PendingEntry> update) {
     List<PendingEntry> next = pending.stream().map(update).toList();

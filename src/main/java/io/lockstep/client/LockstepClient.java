@@ -40,6 +40,9 @@ import java.util.random.RandomGenerator;
  * mutations from the outbox; a rejection is reported to the {@link ClientListener}. After a
  * reconnect (jittered exponential backoff) the client says {@code Hello} with its last applied seq
  * and resends its whole outbox in counter order with the original counters, in bounded pushes.
+ * Nothing the server sends is skipped: a change or snapshot the client cannot read makes it drop
+ * its records and resync from seq 0 ({@link ClientListener#onResync}); a frame over
+ * {@link Builder#maxFrameBytes} closes the connection ({@link ClientListener#onProtocolError}).
  *
  * <p><b>Persistence.</b> Replica, outbox, last applied seq and next counter live in one store file,
  * rewritten atomically (temp file, fsync, atomic rename) after every event that changes them, before
@@ -309,6 +312,9 @@ public final class LockstepClient implements AutoCloseable {
     }
   }
 
+  // 16 MiB: far above a frame of the server's default 256 changes or 500 records, still a bound.
+  static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
   /** Builds a {@link LockstepClient}; opening it reads (and locks) the store file. */
   public static final class Builder {
     private URI serverUri;
@@ -321,6 +327,7 @@ public final class LockstepClient implements AutoCloseable {
     private Duration connectTimeout = Duration.ofSeconds(10);
     private int maxMutationsPerPush = 100;
     private int maxPushesInFlight = 4;
+    private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random = RandomGenerator.getDefault();
     private ClientListener listener = new ClientListener() {};
@@ -395,6 +402,18 @@ public final class LockstepClient implements AutoCloseable {
         throw new IllegalArgumentException("maxPushesInFlight < 1: " + max);
       }
       this.maxPushesInFlight = max;
+      return this;
+    }
+
+    /**
+     * Longest server frame the client reads (default 16 MiB); a longer one is a protocol error:
+     * the connection is closed before the frame is buffered, and retried.
+     */
+    public Builder maxFrameBytes(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException("maxFrameBytes < 1: " + max);
+      }
+      this.maxFrameBytes = max;
       return this;
     }
 
@@ -483,6 +502,10 @@ public final class LockstepClient implements AutoCloseable {
 
     int maxPushesInFlight() {
       return maxPushesInFlight;
+    }
+
+    int maxFrameBytes() {
+      return maxFrameBytes;
     }
 
     HybridLogicalClock newHlc() {

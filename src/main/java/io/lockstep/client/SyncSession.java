@@ -25,7 +25,6 @@ import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.serialization.DeviceProtocolMapper;
-import java.io.ByteArrayOutputStream;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -54,9 +53,14 @@ import java.util.function.Consumer;
  *   Ack               out of the outbox (REJECTED: tell the listener); pump  flushed soon
  *   Changes           per change in seq order: replace record, re-apply own  flushed soon
  *   Snapshot chunks   on the last one: replace the replica                   flushed soon
+ *   unreadable        change or snapshot: clear the records, retry from seq 0 written now
+ *   oversize/garbage  frame over maxFrameBytes or unparsable: retry
  *   Error             unauthenticated/device-mismatch: FAILED; else retry
  *   tick              Ping; drop a silent socket or one not welcomed in time
  * </pre>
+ *
+ * A retry after an unreadable or oversize frame keeps the backoff growing until a connection has
+ * caught up, so a fault the server repeats never reconnects in a tight loop.
  *
  * New mutations are written before they can be sent, so a counter is never reused. Everything else
  * is flushed within {@link #FLUSH_DELAY}: losing it in a crash only makes the server resend changes
@@ -89,6 +93,7 @@ final class SyncSession {
   private ScheduledFuture<?> retryTask;
   private ScheduledFuture<?> tickTask;
   private ScheduledFuture<?> flushTask;
+  private boolean recovering; // since an unreadable or oversize frame, until caught up again
 
   SyncSession(LockstepClient.Builder settings, StoreFile store,
       ScheduledExecutorService eventThread, ListenerDispatch listener,
@@ -307,7 +312,7 @@ final class SyncSession {
     try {
       frame = ServerFrame.parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
-      drop(c, "undecodable frame from the server", true);
+      protocolError(c, "undecodable frame from the server");
       return;
     }
     switch (frame.getFrameCase()) {
@@ -323,7 +328,7 @@ final class SyncSession {
 
   private void onWelcome(Connection c, Welcome welcome) {
     c.welcomed = true;
-    backoff.reset();
+    c.catchUpTo = welcome.getHeadSeq();
     merchantId = welcome.getMerchantId();
     knownHeadSeq = Math.max(knownHeadSeq, welcome.getHeadSeq());
     long lastCounter = welcome.getLastCounter();
@@ -333,7 +338,17 @@ final class SyncSession {
     nextCounter = Math.max(nextCounter, lastCounter + 1);
     setState(ConnectionState.CONNECTED, "merchant " + merchantId + " at seq " + welcome.getHeadSeq());
     markDirty();
+    noteProgress(c);
     pump();
+  }
+
+  /** Resets the backoff once {@code c} is healthy: welcomed, and after a fault also caught up. */
+  private void noteProgress(Connection c) {
+    if (recovering && replica.appliedSeq() < c.catchUpTo) {
+      return;
+    }
+    recovering = false;
+    backoff.reset();
   }
 
   private void onAck(Connection c, Ack ack) {
@@ -365,50 +380,58 @@ final class SyncSession {
         continue; // delivered at least once: already have it
       }
       if (seq != replica.appliedSeq() + 1) {
-        finishChanges(applied);
+        finishChanges(c, applied);
         drop(c, "gap in changes: expected seq " + (replica.appliedSeq() + 1) + ", got " + seq, true);
         return;
       }
-      apply(change);
+      ReadChange read;
+      try {
+        read = ReadChange.of(change);
+      } catch (RuntimeException e) { // InvalidMutationException and the domain's argument checks
+        finishChanges(c, applied);
+        resync(c, "change at seq " + seq + " cannot be read: " + e.getMessage());
+        return;
+      }
+      apply(read);
       applied = true;
     }
-    finishChanges(applied);
+    finishChanges(c, applied);
   }
 
-  private void apply(Change change) {
-    Optional<DomainRecord> record = recordOf(change);
-    replica = replica.withChange(change.getSeq(), record);
+  private void apply(ReadChange read) {
+    Change change = read.change();
+    replica = replica.withChange(change.getSeq(), read.record());
     knownHeadSeq = Math.max(knownHeadSeq, change.getSeq());
     if (change.getMutation().getHlc() != 0) {
       hlc.observe(Hlc.unpack(change.getMutation().getHlc()));
     }
-    record.ifPresent(r -> listener.tell(
+    read.record().ifPresent(r -> listener.tell(
         l -> l.onChange(change.getSeq(), change.getDeviceId(), change.getCounter(), r)));
-    if (change.hasConflict()) {
-      conflictOf(change).ifPresent(conflict -> listener.tell(l -> l.onConflict(conflict)));
-    }
+    read.conflict().ifPresent(conflict -> listener.tell(l -> l.onConflict(conflict)));
   }
 
-  private void finishChanges(boolean applied) {
+  private void finishChanges(Connection c, boolean applied) {
     if (applied) {
       markDirty();
       publish();
+      noteProgress(c);
     }
   }
 
-  private static Optional<DomainRecord> recordOf(Change change) {
-    try {
-      return Optional.of(DeviceProtocolMapper.recordOf(change));
-    } catch (RuntimeException e) {
-      return Optional.empty(); // no (readable) record: only the seq advances
-    }
-  }
+  /**
+   * A change with its parts read. A change without a record (a rejected mutation kept for its
+   * conflict, on a record that does not exist) only advances the seq.
+   */
+  private record ReadChange(Change change, Optional<DomainRecord> record,
+      Optional<Conflict> conflict) {
 
-  private static Optional<Conflict> conflictOf(Change change) {
-    try {
-      return Optional.of(DeviceProtocolMapper.toDomain(change.getConflict()));
-    } catch (RuntimeException e) {
-      return Optional.empty();
+    /** @throws RuntimeException when the record or the conflict cannot be read */
+    static ReadChange of(Change change) {
+      Optional<DomainRecord> record = change.getRecordCase() == Change.RecordCase.RECORD_NOT_SET
+          ? Optional.empty() : Optional.of(DeviceProtocolMapper.recordOf(change));
+      Optional<Conflict> conflict = change.hasConflict()
+          ? Optional.of(DeviceProtocolMapper.toDomain(change.getConflict())) : Optional.empty();
+      return new ReadChange(change, record, conflict);
     }
   }
 
@@ -427,8 +450,8 @@ final class SyncSession {
       replica = replica.withSnapshot(seq,
           c.snapshotItems.stream().map(DeviceProtocolMapper::toDomain).toList(),
           c.snapshotOrders.stream().map(DeviceProtocolMapper::toDomain).toList());
-    } catch (RuntimeException e) {
-      drop(c, "unreadable snapshot at seq " + seq + ": " + e.getMessage(), true);
+    } catch (RuntimeException e) { // InvalidMutationException and the domain's argument checks
+      resync(c, "snapshot at seq " + seq + " cannot be read: " + e.getMessage());
       return;
     }
     c.snapshotItems.clear();
@@ -437,6 +460,31 @@ final class SyncSession {
     listener.tell(l -> l.onSnapshot(seq));
     markDirty();
     publish();
+    noteProgress(c);
+  }
+
+  /**
+   * Never goes on without what could not be read: drops the server's records (pending mutations
+   * stay), stores that, and reconnects with {@code after_seq} 0, which the server answers with every
+   * change or a snapshot.
+   */
+  private void resync(Connection c, String reason) {
+    replica = replica.cleared();
+    recovering = true;
+    writeStore();
+    publish();
+    listener.tell(l -> l.onResync(reason));
+    drop(c, reason + "; resyncing from seq 0", true);
+  }
+
+  /** The server broke the protocol: nothing of the frame is used; reconnect after a backoff. */
+  private void protocolError(Connection c, String reason) {
+    if (c != connection) {
+      return;
+    }
+    recovering = true;
+    listener.tell(l -> l.onProtocolError(reason));
+    drop(c, reason, true);
   }
 
   private void onError(Connection c, io.lockstep.protocol.v1.Error error) {
@@ -522,10 +570,11 @@ final class SyncSession {
     final ArrayDeque<Long> pushesInFlight = new ArrayDeque<>(); // last counter of each push
     final List<io.lockstep.protocol.v1.Item> snapshotItems = new ArrayList<>();
     final List<io.lockstep.protocol.v1.Order> snapshotOrders = new ArrayList<>();
-    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private final FrameAssembler assembler = new FrameAssembler(settings.maxFrameBytes());
     volatile WebSocket socket;
     CompletableFuture<?> sending = CompletableFuture.completedFuture(null);
     boolean welcomed;
+    long catchUpTo; // the head seq its Welcome named
     long sentUpTo;
     long lastHeardNanos = System.nanoTime();
     long lastPingNanos = System.nanoTime();
@@ -559,20 +608,17 @@ final class SyncSession {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-      byte[] chunk = new byte[data.remaining()];
-      data.get(chunk);
-      if (!last) {
-        partial.writeBytes(chunk);
+      if (!assembler.admits(data.remaining())) {
+        // Nothing more is requested from this socket; the event thread drops it.
+        post(() -> protocolError(this, "server frame over maxFrameBytes ("
+            + settings.maxFrameBytes() + " bytes)"));
+        return null;
+      }
+      byte[] frame = assembler.add(data, last);
+      if (frame == null) {
         webSocket.request(1);
         return null;
       }
-      byte[] whole = chunk;
-      if (partial.size() > 0) {
-        partial.writeBytes(chunk);
-        whole = partial.toByteArray();
-        partial.reset();
-      }
-      byte[] frame = whole;
       post(() -> {
         onFrame(this, frame);
         if (this == connection) {

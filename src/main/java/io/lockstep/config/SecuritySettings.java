@@ -14,7 +14,8 @@ import java.util.Optional;
  * @param allowedOrigins {@code Origin}s (scheme://host[:port]) a browser may open the device
  *     WebSocket from; a request without {@code Origin} (a native client) is always allowed, one
  *     with another {@code Origin} gets 403 before the upgrade
- * @param revocationFile file of revoked device ids, one a line ({@code #} comments); empty: none
+ * @param revocationFile file of revoked devices, one {@code merchantId/deviceId} a line
+ *     ({@code #} comments); empty: none
  * @param revocationReload how often the revocation file is checked for changes
  * @param tls HTTPS for the public server (device WebSocket and product API), when configured
  */

@@ -230,7 +230,7 @@ public final class DeviceSession {
     deviceId = principal.deviceId();
     // Registered before the check: a revocation loaded in between still reaches this session.
     guards.live().register(merchantId, deviceId, context.getSelf());
-    if (guards.revocations().isRevoked(deviceId)) {
+    if (guards.revocations().isRevoked(merchantId, deviceId)) {
       return close("revoked", "this device has been revoked");
     }
     tokenExpiresAt = verified.expiresAt().plus(tokens.clockSkew());

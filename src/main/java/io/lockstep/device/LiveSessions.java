@@ -1,5 +1,6 @@
 package io.lockstep.device;
 
+import io.lockstep.security.DevicePrincipal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,7 +16,7 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 final class LiveSessions {
   private final int maxPerDevice;
-  private final Map<String, List<ActorRef<DeviceSession.Command>>> byDevice = new LinkedHashMap<>();
+  private final Map<DevicePrincipal, List<ActorRef<DeviceSession.Command>>> byDevice = new LinkedHashMap<>();
 
   LiveSessions(int maxPerDevice) {
     this.maxPerDevice = maxPerDevice;
@@ -33,17 +34,17 @@ final class LiveSessions {
   }
 
   synchronized void unregister(String merchantId, String deviceId, ActorRef<DeviceSession.Command> session) {
-    String key = key(merchantId, deviceId);
+    DevicePrincipal key = key(merchantId, deviceId);
     List<ActorRef<DeviceSession.Command>> sessions = byDevice.get(key);
     if (sessions != null && sessions.remove(session) && sessions.isEmpty()) byDevice.remove(key);
   }
 
-  /** Tells every session of a device in {@code revoked} to close. */
-  void revoke(Set<String> revoked) {
+  /** Tells every session of a device in {@code revoked} (that merchant's device only) to close. */
+  void revoke(Set<DevicePrincipal> revoked) {
     List<ActorRef<DeviceSession.Command>> toClose = new ArrayList<>();
     synchronized (this) {
-      byDevice.forEach((key, sessions) -> {
-        if (revoked.contains(key.substring(key.indexOf('\n') + 1))) toClose.addAll(sessions);
+      byDevice.forEach((device, sessions) -> {
+        if (revoked.contains(device)) toClose.addAll(sessions);
       });
     }
     toClose.forEach(s -> s.tell(DeviceSession.Revoked.INSTANCE));
@@ -53,7 +54,8 @@ final class LiveSessions {
     return byDevice.getOrDefault(key(merchantId, deviceId), List.of()).size();
   }
 
-  private static String key(String merchantId, String deviceId) {
-    return merchantId + "\n" + deviceId;
+  // A record, not a joined string: ids may hold any character, so "a\nb"+"c" and "a"+"b\nc" differ.
+  private static DevicePrincipal key(String merchantId, String deviceId) {
+    return new DevicePrincipal(merchantId, deviceId);
   }
 }

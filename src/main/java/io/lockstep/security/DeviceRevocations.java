@@ -16,17 +16,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The revoked device ids, read from a file (one id a line, {@code #} starts a comment) and
- * re-read by {@link #reload()} when its modification time or size changed. A file that cannot be
- * read keeps the last good list (and is logged): an outage of the file must not un-revoke.
- * Listeners hear the full set after every change. Thread-safe.
+ * The revoked devices, read from a file and re-read by {@link #reload()} when its modification
+ * time or size changed. A line is {@code merchantId/deviceId} (split at the first {@code /}),
+ * {@code #} starts a comment. Device ids are per merchant, so a line that names no merchant is
+ * refused with a warning naming it, never read as a fleet-wide revocation; the other lines still
+ * load. A file that cannot be read keeps the last good list (and is logged): an outage of the file
+ * must not un-revoke. Listeners hear the full set after every change. Thread-safe.
  */
 public final class DeviceRevocations {
   private static final Logger log = LoggerFactory.getLogger(DeviceRevocations.class);
 
   private final Optional<Path> file;
-  private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
-  private volatile Set<String> revoked = Set.of();
+  private final List<Consumer<Set<DevicePrincipal>>> listeners = new CopyOnWriteArrayList<>();
+  private volatile Set<DevicePrincipal> revoked = Set.of();
   private FileTime seenTime;
   private long seenSize = -1;
 
@@ -46,13 +48,13 @@ public final class DeviceRevocations {
     return revocations;
   }
 
-  /** Whether {@code deviceId} is revoked. */
-  public boolean isRevoked(String deviceId) {
-    return revoked.contains(deviceId);
+  /** Whether device {@code deviceId} of merchant {@code merchantId} is revoked. */
+  public boolean isRevoked(String merchantId, String deviceId) {
+    return revoked.contains(new DevicePrincipal(merchantId, deviceId));
   }
 
   /** Calls {@code listener} with the revoked set after each change. */
-  public void onChange(Consumer<Set<String>> listener) {
+  public void onChange(Consumer<Set<DevicePrincipal>> listener) {
     listeners.add(listener);
   }
 
@@ -60,12 +62,12 @@ public final class DeviceRevocations {
   public synchronized boolean reload() {
     if (file.isEmpty()) return false;
     Path path = file.get();
-    Set<String> next;
+    Set<DevicePrincipal> next;
     try {
       FileTime time = Files.getLastModifiedTime(path);
       long size = Files.size(path);
       if (time.equals(seenTime) && size == seenSize) return false;
-      next = parse(Files.readAllLines(path, StandardCharsets.UTF_8));
+      next = parse(path, Files.readAllLines(path, StandardCharsets.UTF_8));
       seenTime = time;
       seenSize = size;
     } catch (NoSuchFileException e) {
@@ -78,17 +80,29 @@ public final class DeviceRevocations {
     if (next.equals(revoked)) return false;
     revoked = Set.copyOf(next);
     log.info("Revocation list {} loaded: {} devices", path, next.size());
-    for (Consumer<Set<String>> listener : listeners) listener.accept(revoked);
+    for (Consumer<Set<DevicePrincipal>> listener : listeners) listener.accept(revoked);
     return true;
   }
 
-  private static Set<String> parse(List<String> lines) {
-    Set<String> ids = new HashSet<>();
-    for (String line : lines) {
+  private static Set<DevicePrincipal> parse(Path path, List<String> lines) {
+    Set<DevicePrincipal> devices = new HashSet<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i);
       int comment = line.indexOf('#');
-      String id = (comment >= 0 ? line.substring(0, comment) : line).trim();
-      if (!id.isEmpty()) ids.add(id);
+      String entry = (comment >= 0 ? line.substring(0, comment) : line).trim();
+      if (entry.isEmpty()) continue;
+      try {
+        devices.add(parseEntry(entry));
+      } catch (IllegalArgumentException e) {
+        log.warn("Revocation file {} line {} refused, not merchantId/deviceId ({}): {}", path, i + 1, e.getMessage(), line);
+      }
     }
-    return ids;
+    return devices;
+  }
+
+  private static DevicePrincipal parseEntry(String entry) {
+    int slash = entry.indexOf('/');
+    if (slash < 0) throw new IllegalArgumentException("no merchant");
+    return new DevicePrincipal(entry.substring(0, slash).trim(), entry.substring(slash + 1).trim());
   }
 }

@@ -62,54 +62,47 @@ public final class DeviceProtocolMapper {
   }
 
   private static Op op(io.lockstep.protocol.v1.Mutation m) {
-    switch (m.getOpCase()) {
-      case ADJUST_STOCK: {
+    return switch (m.getOpCase()) {
+      case ADJUST_STOCK -> {
         AdjustStock a = m.getAdjustStock();
-        return new Op.AdjustStock(id("adjust_stock.item_id", a.getItemId()), a.getDelta());
+        yield new Op.AdjustStock(id("adjust_stock.item_id", a.getItemId()), a.getDelta());
       }
-      case SET_STOCK: {
+      case SET_STOCK -> {
         SetStock s = m.getSetStock();
-        return new Op.SetStock(id("set_stock.item_id", s.getItemId()), s.getCount());
+        yield new Op.SetStock(id("set_stock.item_id", s.getItemId()), s.getCount());
       }
-      case UPSERT_ITEM: {
+      case UPSERT_ITEM -> {
         UpsertItem u = m.getUpsertItem();
-        return new Op.UpsertItem(id("upsert_item.item_id", u.getItemId()),
+        yield new Op.UpsertItem(id("upsert_item.item_id", u.getItemId()),
             u.hasName() ? u.getName() : null, u.hasSku() ? u.getSku() : null,
             u.hasPriceCents() ? u.getPriceCents() : null);
       }
-      case DELETE_ITEM: {
-        DeleteItem d = m.getDeleteItem();
-        return new Op.DeleteItem(id("delete_item.item_id", d.getItemId()));
-      }
-      case OPEN_ORDER: {
-        OpenOrder o = m.getOpenOrder();
-        return new Op.OpenOrder(id("open_order.order_id", o.getOrderId()));
-      }
-      case ADD_LINE: {
+      case DELETE_ITEM -> new Op.DeleteItem(id("delete_item.item_id", m.getDeleteItem().getItemId()));
+      case OPEN_ORDER -> new Op.OpenOrder(id("open_order.order_id", m.getOpenOrder().getOrderId()));
+      case ADD_LINE -> {
         AddLine l = m.getAddLine();
-        return new Op.AddLine(id("add_line.order_id", l.getOrderId()),
+        yield new Op.AddLine(id("add_line.order_id", l.getOrderId()),
             id("add_line.line_id", l.getLineId()), id("add_line.item_id", l.getItemId()),
             l.getQuantity(), l.getPriceCents());
       }
-      case REMOVE_LINE: {
+      case REMOVE_LINE -> {
         RemoveLine r = m.getRemoveLine();
-        return new Op.RemoveLine(id("remove_line.order_id", r.getOrderId()),
+        yield new Op.RemoveLine(id("remove_line.order_id", r.getOrderId()),
             id("remove_line.line_id", r.getLineId()));
       }
-      case SET_ORDER_STATE: {
+      case SET_ORDER_STATE -> {
         SetOrderState s = m.getSetOrderState();
-        return new Op.SetOrderState(id("set_order_state.order_id", s.getOrderId()),
-            toDomain(s.getState()));
+        yield new Op.SetOrderState(id("set_order_state.order_id", s.getOrderId()),
+            orderState("set_order_state.state", s.getStateValue()));
       }
-      case ADD_PAYMENT: {
+      case ADD_PAYMENT -> {
         AddPayment p = m.getAddPayment();
-        return new Op.AddPayment(id("add_payment.order_id", p.getOrderId()),
+        yield new Op.AddPayment(id("add_payment.order_id", p.getOrderId()),
             id("add_payment.payment_id", p.getPaymentId()), p.getAmountCents());
       }
-      default:
-        throw new InvalidMutationException("mutation " + Long.toUnsignedString(m.getCounter())
-            + " has no op (missing, or unknown to this server)");
-    }
+      case OP_NOT_SET -> throw new InvalidMutationException("mutation "
+          + Long.toUnsignedString(m.getCounter()) + " has no op (missing, or unknown to this server)");
+    };
   }
 
   /** The wire form of a mutation; the sender's device id travels outside it. */
@@ -189,36 +182,40 @@ public final class DeviceProtocolMapper {
   }
 
   public static io.lockstep.protocol.v1.OrderState toProto(OrderState state) {
-    switch (state) {
-      case OPEN:
-        return io.lockstep.protocol.v1.OrderState.OPEN;
-      case LOCKED:
-        return io.lockstep.protocol.v1.OrderState.LOCKED;
-      case VOIDED:
-        return io.lockstep.protocol.v1.OrderState.VOIDED;
-      case PAID:
-        return io.lockstep.protocol.v1.OrderState.PAID;
-      default:
-        return io.lockstep.protocol.v1.OrderState.REFUNDED;
-    }
+    return switch (state) {
+      case OPEN -> io.lockstep.protocol.v1.OrderState.OPEN;
+      case LOCKED -> io.lockstep.protocol.v1.OrderState.LOCKED;
+      case VOIDED -> io.lockstep.protocol.v1.OrderState.VOIDED;
+      case PAID -> io.lockstep.protocol.v1.OrderState.PAID;
+      case REFUNDED -> io.lockstep.protocol.v1.OrderState.REFUNDED;
+    };
   }
 
-  /** @throws InvalidMutationException for an unspecified or unknown state */
+  /**
+   * The domain state of a wire state; there is no fallback state: an order must not read as
+   * another state than the one a newer sender meant.
+   *
+   * @throws InvalidMutationException for an unspecified or unknown state
+   */
   public static OrderState toDomain(io.lockstep.protocol.v1.OrderState state) {
-    switch (state) {
-      case OPEN:
-        return OrderState.OPEN;
-      case LOCKED:
-        return OrderState.LOCKED;
-      case VOIDED:
-        return OrderState.VOIDED;
-      case PAID:
-        return OrderState.PAID;
-      case REFUNDED:
-        return OrderState.REFUNDED;
-      default:
-        throw new InvalidMutationException("unspecified or unknown order state: " + state);
+    return switch (state) {
+      case OPEN -> OrderState.OPEN;
+      case LOCKED -> OrderState.LOCKED;
+      case VOIDED -> OrderState.VOIDED;
+      case PAID -> OrderState.PAID;
+      case REFUNDED -> OrderState.REFUNDED;
+      case ORDER_STATE_UNSPECIFIED, UNRECOGNIZED ->
+          throw new InvalidMutationException("unspecified or unknown order state: " + state);
+    };
+  }
+
+  /** The state numbered {@code number} in {@code field}; the message names both when unknown. */
+  private static OrderState orderState(String field, int number) {
+    io.lockstep.protocol.v1.OrderState state = io.lockstep.protocol.v1.OrderState.forNumber(number);
+    if (state == null || state == io.lockstep.protocol.v1.OrderState.ORDER_STATE_UNSPECIFIED) {
+      throw new InvalidMutationException(field + ": unspecified or unknown order state " + number);
     }
+    return toDomain(state);
   }
 
   // ---- resolved records -----------------------------------------------------------------------
@@ -268,8 +265,8 @@ public final class DeviceProtocolMapper {
     List<Payment> payments = order.getPaymentsList().stream()
         .map(p -> new Payment(p.getPaymentId(), p.getAmountCents()))
         .toList();
-    return Order.resolved(order.getOrderId(), toDomain(order.getState()), lines, payments,
-        toDomain(order.getVersion()));
+    return Order.resolved(order.getOrderId(), orderState("order.state", order.getStateValue()),
+        lines, payments, toDomain(order.getVersion()));
   }
 
   /** The record of a Change: sets {@code item} or {@code order}. */
@@ -285,14 +282,12 @@ public final class DeviceProtocolMapper {
    * @throws InvalidMutationException when the change carries no record
    */
   public static DomainRecord recordOf(io.lockstep.protocol.v1.Change change) {
-    switch (change.getRecordCase()) {
-      case ITEM:
-        return toDomain(change.getItem());
-      case ORDER:
-        return toDomain(change.getOrder());
-      default:
-        throw new InvalidMutationException("change " + change.getSeq() + " carries no record");
-    }
+    return switch (change.getRecordCase()) {
+      case ITEM -> toDomain(change.getItem());
+      case ORDER -> toDomain(change.getOrder());
+      case RECORD_NOT_SET ->
+          throw new InvalidMutationException("change " + change.getSeq() + " carries no record");
+    };
   }
 
   // ---- conflicts ------------------------------------------------------------------------------

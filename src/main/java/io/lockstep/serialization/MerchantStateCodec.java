@@ -35,7 +35,9 @@ import java.util.TreeMap;
  * <p>{@link #toBytes} is deterministic: equal states give equal bytes (records, counters and
  * metadata in sorted order; deterministic protobuf serialization). Decoding is lenient towards
  * older snapshots: a missing field reads as its neutral value (empty, zero, OPEN, DEVICE, default
- * conflict capacity). Stateless; all methods are static.
+ * conflict capacity). It is strict towards newer ones: an enum value this version does not know
+ * is an {@link IllegalArgumentException} naming it, never a nearby value. Stateless; all methods
+ * are static.
  */
 public final class MerchantStateCodec {
 
@@ -59,7 +61,8 @@ public final class MerchantStateCodec {
   /**
    * The state stored by {@link #toBytes}.
    *
-   * @throws IllegalArgumentException when the bytes are not a valid snapshot
+   * @throws IllegalArgumentException when the bytes are not a valid snapshot or hold an enum value
+   *     this version does not know
    */
   public static MerchantState fromBytes(byte[] bytes) {
     try {
@@ -81,7 +84,8 @@ public final class MerchantStateCodec {
   }
 
   /**
-   * @throws IllegalArgumentException when a value is out of range (a counter above 2^63-1)
+   * @throws IllegalArgumentException when a value is out of range (a counter above 2^63-1) or an
+   *     enum value is unknown to this version
    */
   public static MerchantState fromProto(MerchantSnapshot s) {
     return MerchantState.restore(
@@ -187,7 +191,7 @@ public final class MerchantStateCodec {
     return new Order(order.getOrderId(),
         order.getOpenedByList().stream().map(MerchantStateCodec::toDomain).toList(),
         order.getStateWritesList().stream().map(w -> new Order.StateWrite(
-            toDomain(w.getStamp()), toDomain(w.getState()), toDomain(w.getBase()))).toList(),
+            toDomain(w.getStamp()), orderState(w), toDomain(w.getBase()))).toList(),
         order.getLineAddsList().stream().map(a -> new Order.LineAdd(a.getLineId(),
             toDomain(a.getStamp()), a.getItemId(), a.getQuantity(), a.getPriceCents(),
             a.getRemoved())).toList(),
@@ -197,42 +201,36 @@ public final class MerchantStateCodec {
   }
 
   private static io.lockstep.storage.v1.OrderState toProto(OrderState state) {
-    switch (state) {
-      case OPEN:
-        return io.lockstep.storage.v1.OrderState.ORDER_STATE_OPEN;
-      case LOCKED:
-        return io.lockstep.storage.v1.OrderState.ORDER_STATE_LOCKED;
-      case VOIDED:
-        return io.lockstep.storage.v1.OrderState.ORDER_STATE_VOIDED;
-      case PAID:
-        return io.lockstep.storage.v1.OrderState.ORDER_STATE_PAID;
-      default:
-        return io.lockstep.storage.v1.OrderState.ORDER_STATE_REFUNDED;
-    }
+    return switch (state) {
+      case OPEN -> io.lockstep.storage.v1.OrderState.ORDER_STATE_OPEN;
+      case LOCKED -> io.lockstep.storage.v1.OrderState.ORDER_STATE_LOCKED;
+      case VOIDED -> io.lockstep.storage.v1.OrderState.ORDER_STATE_VOIDED;
+      case PAID -> io.lockstep.storage.v1.OrderState.ORDER_STATE_PAID;
+      case REFUNDED -> io.lockstep.storage.v1.OrderState.ORDER_STATE_REFUNDED;
+    };
   }
 
-  private static OrderState toDomain(io.lockstep.storage.v1.OrderState state) {
-    switch (state) {
-      case ORDER_STATE_LOCKED:
-        return OrderState.LOCKED;
-      case ORDER_STATE_VOIDED:
-        return OrderState.VOIDED;
-      case ORDER_STATE_PAID:
-        return OrderState.PAID;
-      case ORDER_STATE_REFUNDED:
-        return OrderState.REFUNDED;
-      default:
-        return OrderState.OPEN;
-    }
+  /** A stored state write's state; one written by a newer version is an error, never a guess. */
+  private static OrderState orderState(io.lockstep.storage.v1.StateWrite write) {
+    return switch (write.getState()) {
+      case ORDER_STATE_UNSPECIFIED, ORDER_STATE_OPEN -> OrderState.OPEN; // unspecified: the field missing
+      case ORDER_STATE_LOCKED -> OrderState.LOCKED;
+      case ORDER_STATE_VOIDED -> OrderState.VOIDED;
+      case ORDER_STATE_PAID -> OrderState.PAID;
+      case ORDER_STATE_REFUNDED -> OrderState.REFUNDED;
+      case UNRECOGNIZED -> throw new IllegalArgumentException(
+          "unknown stored order state " + write.getStateValue() + " (written by a newer version?)");
+    };
   }
 
   // ---- small values ---------------------------------------------------------------------------
 
   private static io.lockstep.storage.v1.Stamp toProto(Stamp stamp) {
     return io.lockstep.storage.v1.Stamp.newBuilder()
-        .setAuthority(stamp.authority() == Authority.SERVICE
-            ? io.lockstep.storage.v1.Authority.AUTHORITY_SERVICE
-            : io.lockstep.storage.v1.Authority.AUTHORITY_DEVICE)
+        .setAuthority(switch (stamp.authority()) {
+          case DEVICE -> io.lockstep.storage.v1.Authority.AUTHORITY_DEVICE;
+          case SERVICE -> io.lockstep.storage.v1.Authority.AUTHORITY_SERVICE;
+        })
         .setHlc(stamp.hlc().pack())
         .setDeviceId(stamp.deviceId())
         .setCounter(stamp.counter())
@@ -240,10 +238,18 @@ public final class MerchantStateCodec {
   }
 
   private static Stamp toDomain(io.lockstep.storage.v1.Stamp stamp) {
-    Authority authority = stamp.getAuthority() == io.lockstep.storage.v1.Authority.AUTHORITY_SERVICE
-        ? Authority.SERVICE : Authority.DEVICE;
-    return new Stamp(authority, Hlc.unpack(stamp.getHlc()), stamp.getDeviceId(),
+    return new Stamp(authority(stamp), Hlc.unpack(stamp.getHlc()), stamp.getDeviceId(),
         stamp.getCounter());
+  }
+
+  /** A stored stamp's authority; one written by a newer version is an error, never a guess. */
+  private static Authority authority(io.lockstep.storage.v1.Stamp stamp) {
+    return switch (stamp.getAuthority()) {
+      case AUTHORITY_UNSPECIFIED, AUTHORITY_DEVICE -> Authority.DEVICE; // unspecified: the field missing
+      case AUTHORITY_SERVICE -> Authority.SERVICE;
+      case UNRECOGNIZED -> throw new IllegalArgumentException(
+          "unknown stored authority " + stamp.getAuthorityValue() + " (written by a newer version?)");
+    };
   }
 
   private static io.lockstep.storage.v1.Dot toProto(Dot dot) {

@@ -3,6 +3,7 @@ package io.lockstep.device;
 import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -184,13 +185,43 @@ class DeviceSecurityTest {
     try (TestDevice device = device("revocation", "stolen"); TestDevice bystander = device("revocation", "kept")) {
       device.welcome();
       bystander.welcome();
-      Files.writeString(revocationFile, "# lost on 2026-11-20\nstolen\n");
+      Files.writeString(revocationFile, "# lost on 2026-11-20\nrevocation/stolen\n");
       assertEquals("revoked", device.error().getCode());
       device.awaitClose();
       assertFalse(bystander.isClosed());
     }
     try (TestDevice again = device("revocation", "stolen")) {
       assertEquals("revoked", again.error().getCode());
+    }
+  }
+
+  @Test
+  void revokingOneMerchantsDeviceLeavesTheSameIdAtAnotherMerchant() throws Exception {
+    try (TestDevice revoked = device("tenant-1", "register-1"); TestDevice other = device("tenant-2", "register-1")) {
+      revoked.welcome();
+      other.welcome();
+      Files.writeString(revocationFile, "tenant-1/register-1\n");
+      assertEquals("revoked", revoked.error().getCode());
+      revoked.awaitClose();
+      other.push(upsertItem(1, "still-open", "n", 1));
+      assertEquals(AckStatus.ACCEPTED, other.ack().getStatus());
+    }
+    try (TestDevice again = device("tenant-2", "register-1")) {
+      again.welcome();
+      again.push(upsertItem(2, "reconnected", "n", 1));
+      assertEquals(AckStatus.ACCEPTED, again.ack().getStatus());
+    }
+  }
+
+  @Test
+  void theSessionBoundCountsEachMerchantsDeviceApart() throws Exception {
+    // Ids may hold any character: a key joined with a separator would make these one device.
+    try (TestDevice first = device("split\nhere", "till"); TestDevice second = device("split", "here\ntill")) {
+      first.welcome();
+      second.welcome();
+      assertNull(first.poll(Duration.ofSeconds(1)), "the first session was told to close");
+      first.push(upsertItem(1, "not-replaced", "n", 1));
+      assertEquals(AckStatus.ACCEPTED, first.ack().getStatus());
     }
   }
 

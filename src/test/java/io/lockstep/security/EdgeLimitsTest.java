@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.domain.Authority;
 import io.lockstep.domain.MerchantState;
@@ -16,10 +20,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** The pure edge controls: mutation bounds, the push token bucket, the revocation file. */
 class EdgeLimitsTest {
@@ -81,23 +87,49 @@ class EdgeLimitsTest {
   @Test
   void theRevocationFileIsReloadedOnChangeAndAnUnreadableFileKeepsTheLastList() throws Exception {
     Path file = dir.resolve("revoked.txt");
-    Files.writeString(file, "lost-1 # stolen\n\n# comment\n  lost-2  \n");
+    Files.writeString(file, "m1/lost-1 # stolen\n\n# comment\n  m1 / lost-2  \n");
     DeviceRevocations revocations = DeviceRevocations.fromFile(file);
-    AtomicReference<Set<String>> heard = new AtomicReference<>();
+    AtomicReference<Set<DevicePrincipal>> heard = new AtomicReference<>();
     revocations.onChange(heard::set);
-    assertTrue(revocations.isRevoked("lost-1"));
-    assertTrue(revocations.isRevoked("lost-2"));
-    assertFalse(revocations.isRevoked("stolen"));
+    assertTrue(revocations.isRevoked("m1", "lost-1"));
+    assertTrue(revocations.isRevoked("m1", "lost-2"));
+    assertFalse(revocations.isRevoked("m2", "lost-1"));
+    assertFalse(revocations.isRevoked("m1", "stolen"));
     assertFalse(revocations.reload()); // unchanged
 
-    Files.writeString(file, "lost-3\n");
+    Files.writeString(file, "m1/lost-3\n");
     Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
     assertTrue(revocations.reload());
-    assertEquals(Set.of("lost-3"), heard.get());
-    assertFalse(revocations.isRevoked("lost-1"));
+    assertEquals(Set.of(new DevicePrincipal("m1", "lost-3")), heard.get());
+    assertFalse(revocations.isRevoked("m1", "lost-1"));
 
     Files.delete(file);
     assertFalse(revocations.reload());
-    assertTrue(revocations.isRevoked("lost-3"));
+    assertTrue(revocations.isRevoked("m1", "lost-3"));
+  }
+
+  @Test
+  void aRevocationLineWithoutMerchantAndDeviceIsRefusedWithAWarningNamingIt() throws Exception {
+    Path file = dir.resolve("revoked.txt");
+    Files.writeString(file, "register-1 # old format\nm1/\n/register-2\nm1/register-3\n");
+    Logger logger = (Logger) LoggerFactory.getLogger(DeviceRevocations.class);
+    ListAppender<ILoggingEvent> captured = new ListAppender<>();
+    captured.start();
+    logger.addAppender(captured);
+    DeviceRevocations revocations;
+    try {
+      revocations = DeviceRevocations.fromFile(file);
+    } finally {
+      logger.detachAppender(captured);
+    }
+    List<String> warnings = captured.list.stream()
+        .filter(e -> e.getLevel() == Level.WARN).map(ILoggingEvent::getFormattedMessage).toList();
+    assertEquals(3, warnings.size(), warnings.toString());
+    assertTrue(warnings.get(0).contains("line 1") && warnings.get(0).endsWith("register-1 # old format"), warnings.get(0));
+    assertTrue(warnings.get(1).endsWith("m1/"), warnings.get(1));
+    assertTrue(warnings.get(2).endsWith("/register-2"), warnings.get(2));
+    assertFalse(revocations.isRevoked("m1", "register-1"));
+    assertFalse(revocations.isRevoked("m1", "register-2"));
+    assertTrue(revocations.isRevoked("m1", "register-3"));
   }
 }

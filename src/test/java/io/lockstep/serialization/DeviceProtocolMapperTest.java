@@ -100,13 +100,27 @@ class DeviceProtocolMapperTest {
         .setAddLine(AddLine.newBuilder().setOrderId("o1").setItemId("x")).build()));
     assertEquals("counter must be between 1 and 2^63-1: 0", invalid(noOp.toBuilder()
         .setCounter(0).build()));
-    assertEquals("unspecified or unknown order state: ORDER_STATE_UNSPECIFIED",
+    assertEquals("set_order_state.state: unspecified or unknown order state 0",
         invalid(noOp.toBuilder().setSetOrderState(io.lockstep.protocol.v1.SetOrderState
             .newBuilder().setOrderId("o1")).build()));
     assertEquals("version vector counter of x above 2^63-1: 18446744073709551615",
         invalid(noOp.toBuilder().setOpenOrder(io.lockstep.protocol.v1.OpenOrder.newBuilder()
             .setOrderId("o1")).setBase(io.lockstep.protocol.v1.VersionVector.newBuilder()
             .putCounters("x", -1L)).build()));
+  }
+
+  @Test
+  void anOrderStateUnknownToThisServerIsInvalidNotAnotherState() {
+    io.lockstep.protocol.v1.Mutation newer = io.lockstep.protocol.v1.Mutation.newBuilder().setCounter(4)
+        .setSetOrderState(io.lockstep.protocol.v1.SetOrderState.newBuilder().setOrderId("o1").setStateValue(9))
+        .build();
+    assertEquals("set_order_state.state: unspecified or unknown order state 9", invalid(newer));
+    io.lockstep.protocol.v1.Order order = io.lockstep.protocol.v1.Order.newBuilder().setOrderId("o1")
+        .setStateValue(9).build();
+    assertEquals("order.state: unspecified or unknown order state 9",
+        assertThrows(InvalidMutationException.class, () -> DeviceProtocolMapper.toDomain(order)).getMessage());
+    assertThrows(InvalidMutationException.class,
+        () -> DeviceProtocolMapper.toDomain(io.lockstep.protocol.v1.OrderState.UNRECOGNIZED));
   }
 
   private static String invalid(io.lockstep.protocol.v1.Mutation m) {

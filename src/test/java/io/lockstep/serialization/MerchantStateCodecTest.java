@@ -102,6 +102,25 @@ class MerchantStateCodecTest {
   }
 
   @Example
+  void anOrderStateFromANewerWriterIsAnErrorNamingItNotOpen() {
+    MerchantSnapshot snapshot = MerchantStateCodec.toProto(richState());
+    MerchantSnapshot.Builder newer = snapshot.toBuilder();
+    newer.getOrdersBuilder(0).getStateWritesBuilder(0).setStateValue(9);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> MerchantStateCodec.fromBytes(newer.build().toByteArray()));
+    assertTrue(e.getMessage().contains("order state 9"), e.getMessage());
+  }
+
+  @Example
+  void anAuthorityFromANewerWriterIsAnErrorNamingItNotDevice() {
+    MerchantSnapshot.Builder newer = MerchantStateCodec.toProto(richState()).toBuilder();
+    newer.getOrdersBuilder(0).getStateWritesBuilder(0).getStampBuilder().setAuthorityValue(7);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> MerchantStateCodec.fromBytes(newer.build().toByteArray()));
+    assertTrue(e.getMessage().contains("authority 7"), e.getMessage());
+  }
+
+  @Example
   void garbageIsAnIllegalArgument() {
     assertThrows(IllegalArgumentException.class,
         () -> MerchantStateCodec.fromBytes(new byte[] {(byte) 0xFF, 1, 2}));
