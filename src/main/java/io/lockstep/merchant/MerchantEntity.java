@@ -795,6 +795,16 @@ public final class MerchantEntity
     return frames;
   }
 
+  /** A stored event's status; unspecified in events written before the field (all accepted). */
+  private static AckStatus storedStatus(MutationRecorded event) {
+    return switch (event.getStatus()) {
+      case ACK_STATUS_UNSPECIFIED, ACCEPTED -> AckStatus.ACCEPTED;
+      case REJECTED -> AckStatus.REJECTED;
+      case DUPLICATE, UNRECOGNIZED -> throw new IllegalArgumentException(
+          "event " + event.getSeq() + ": status " + event.getStatusValue() + " is never stored (written by a newer version?)");
+    };
+  }
+
   /** The device-facing form of a stored mutation. */
   public static Change toChange(MutationRecorded event) {
     Change.Builder c =
@@ -803,7 +813,7 @@ public final class MerchantEntity
             .setDeviceId(event.getDeviceId())
             .setCounter(event.getMutation().getCounter())
             .setMutation(event.getMutation())
-            .setStatus(event.getStatus() == AckStatus.ACK_STATUS_UNSPECIFIED ? AckStatus.ACCEPTED : event.getStatus());
+            .setStatus(storedStatus(event));
     if (event.hasItem()) c.setItem(event.getItem());
     if (event.hasOrder()) c.setOrder(event.getOrder());
     if (event.hasConflict()) c.setConflict(event.getConflict());
@@ -828,7 +838,12 @@ public final class MerchantEntity
       window.put(toChange(proto));
       return resolved;
     }
-    Authority authority = proto.getAuthority() == WriterAuthority.WRITER_SERVICE ? Authority.SERVICE : Authority.DEVICE;
+    Authority authority = switch (proto.getAuthority()) {
+      case WRITER_AUTHORITY_UNSPECIFIED, WRITER_DEVICE -> Authority.DEVICE; // unspecified: written before the field
+      case WRITER_SERVICE -> Authority.SERVICE;
+      case UNRECOGNIZED -> throw new IllegalArgumentException(
+          "event " + proto.getSeq() + ": unknown writer authority " + proto.getAuthorityValue() + " (written by a newer version?)");
+    };
     Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
     window.put(toChange(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
