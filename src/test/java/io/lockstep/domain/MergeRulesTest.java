@@ -220,6 +220,17 @@ class MergeRulesTest {
     assertThrows(NullPointerException.class, () -> CATALOG.apply(9, null));
   }
 
+  @Test
+  void conflictLogKeepsTheNewestUpToItsCapacityOldestFirst() {
+    MerchantState state = CATALOG.withConflictCapacity(2);
+    for (long counter = 1; counter <= 4; counter++) {
+      state = state.apply(state.headSeq() + 1, device("N" + counter, 1, vv("A", 2), 3000,
+          new Op.UpsertItem("latte", "Name " + counter, null, null))).state();
+    }
+    assertEquals(List.of(5L, 6L), state.conflicts().stream().map(Conflict::seq).toList());
+    assertEquals(List.of(), state.withConflictCapacity(0).conflicts());
+  }
+
   private static void assertRejected(MerchantState state, Op op, String reason) {
     Outcome outcome = state.apply(state.headSeq() + 1,
         device("Z", 1, vv("A", 2), 5000, op));
