@@ -194,6 +194,39 @@ public final class MerchantState {
   }
 
   /**
+   * This state after a mutation stored at {@code seq} whose outcome is already decided, as its
+   * event records it: no merge rule runs. Head seq becomes {@code seq}; {@code deviceId}'s last
+   * counter becomes {@code counter} when {@code counter > 0} (0 leaves the counters alone);
+   * {@code record}, when present, replaces the record of its id; {@code conflicts} are appended to
+   * the log, oldest dropped beyond {@link #conflictCapacity()}.
+   *
+   * <p>For an outcome of {@code apply(seq, m)} that {@linkplain Outcome#stored() stored} the
+   * mutation, {@code recorded(seq, m's device, m's counter, the record after it,
+   * outcome.state().conflictsAt(seq))} equals {@code outcome.state()}. The entity replays its
+   * events through this.
+   *
+   * @throws IllegalArgumentException when {@code seq} is not above {@link #headSeq()} or
+   *     {@code counter} is negative
+   */
+  public MerchantState recorded(long seq, String deviceId, long counter,
+      Optional<DomainRecord> record, List<Conflict> conflicts) {
+    Objects.requireNonNull(deviceId, "deviceId");
+    Objects.requireNonNull(record, "record");
+    Objects.requireNonNull(conflicts, "conflicts");
+    if (seq <= headSeq) {
+      throw new IllegalArgumentException("seq " + seq + " not above head seq " + headSeq);
+    }
+    if (counter < 0) {
+      throw new IllegalArgumentException("counter < 0: " + counter);
+    }
+    MerchantState next = record.map(this::withRecord).orElse(this);
+    TreePMap<String, Long> counters = counter > 0 ? lastCounters.plus(deviceId, counter)
+        : lastCounters;
+    return new MerchantState(next.items, next.orders, seq, counters, this.conflicts,
+        conflictCapacity).withConflicts(conflicts);
+  }
+
+  /**
    * Applies a device's own pending mutation optimistically to a replica: as if the device had seen
    * the record as it is now (its base merged with the record's version), so no conflict arises.
    * Head seq, last counters and the conflict log are untouched. Returns {@code Duplicate} when the
@@ -280,10 +313,7 @@ public final class MerchantState {
   }
 
   private MerchantState stored(long seq, Mutation m, DomainRecord record, List<Conflict> raised) {
-    MerchantState next = withRecord(record);
-    return new MerchantState(next.items, next.orders, seq,
-        lastCounters.plus(m.dot().deviceId(), m.dot().counter()), conflicts, conflictCapacity)
-        .withConflicts(raised);
+    return recorded(seq, m.dot().deviceId(), m.dot().counter(), Optional.of(record), raised);
   }
 
   private MerchantState withRecord(DomainRecord record) {
