@@ -1,14 +1,13 @@
 package io.lockstep.domain;
 
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
-import java.util.TreeMap;
+import org.pcollections.TreePMap;
+import org.pcollections.TreePVector;
 
 /**
  * Everything the merchant entity decides with: items, orders, the merchant head seq, each device's
@@ -23,31 +22,33 @@ import java.util.TreeMap;
  * server's resolved views, own pending mutations applied optimistically on top (see
  * {@link DeviceReplica}).
  *
- * <p>Known cost: each change copies the touched sorted map (O(records)).
+ * <p>The maps and the conflict log are persistent collections: a change shares everything it does
+ * not touch with the state before it (O(log records) per change, no copy). The getters return them
+ * as unmodifiable java.util views.
  */
 public final class MerchantState {
 
   /** Conflicts kept in the log unless configured otherwise. */
   public static final int DEFAULT_CONFLICT_CAPACITY = 1000;
 
-  private static final MerchantState EMPTY = new MerchantState(new TreeMap<>(), new TreeMap<>(),
-      0, new TreeMap<>(), List.of(), DEFAULT_CONFLICT_CAPACITY);
+  private static final MerchantState EMPTY = new MerchantState(TreePMap.empty(), TreePMap.empty(),
+      0, TreePMap.empty(), TreePVector.empty(), DEFAULT_CONFLICT_CAPACITY);
 
-  private final SortedMap<String, Item> items;
-  private final SortedMap<String, Order> orders;
+  private final TreePMap<String, Item> items;
+  private final TreePMap<String, Order> orders;
   private final long headSeq;
-  private final SortedMap<String, Long> lastCounters;
-  private final List<Conflict> conflicts;
+  private final TreePMap<String, Long> lastCounters;
+  private final TreePVector<Conflict> conflicts;
   private final int conflictCapacity;
 
-  private MerchantState(SortedMap<String, Item> items, SortedMap<String, Order> orders,
-      long headSeq, SortedMap<String, Long> lastCounters, List<Conflict> conflicts,
+  private MerchantState(TreePMap<String, Item> items, TreePMap<String, Order> orders,
+      long headSeq, TreePMap<String, Long> lastCounters, TreePVector<Conflict> conflicts,
       int conflictCapacity) {
-    this.items = Collections.unmodifiableSortedMap(items);
-    this.orders = Collections.unmodifiableSortedMap(orders);
+    this.items = items;
+    this.orders = orders;
     this.headSeq = headSeq;
-    this.lastCounters = Collections.unmodifiableSortedMap(lastCounters);
-    this.conflicts = List.copyOf(conflicts);
+    this.lastCounters = lastCounters;
+    this.conflicts = conflicts;
     this.conflictCapacity = conflictCapacity;
   }
 
@@ -73,14 +74,22 @@ public final class MerchantState {
     if (headSeq < 0) {
       throw new IllegalArgumentException("headSeq < 0: " + headSeq);
     }
-    TreeMap<String, Item> itemMap = new TreeMap<>();
-    items.forEach(item -> itemMap.put(item.itemId(), item));
-    TreeMap<String, Order> orderMap = new TreeMap<>();
-    orders.forEach(order -> orderMap.put(order.orderId(), order));
-    TreeMap<String, Long> counters = new TreeMap<>(lastCounters);
-    counters.values().removeIf(counter -> counter == 0);
-    MerchantState state = new MerchantState(itemMap, orderMap, headSeq, counters, List.of(),
-        checkedCapacity(conflictCapacity));
+    TreePMap<String, Item> itemMap = TreePMap.empty();
+    for (Item item : items) {
+      itemMap = itemMap.plus(item.itemId(), item);
+    }
+    TreePMap<String, Order> orderMap = TreePMap.empty();
+    for (Order order : orders) {
+      orderMap = orderMap.plus(order.orderId(), order);
+    }
+    TreePMap<String, Long> counters = TreePMap.empty();
+    for (Map.Entry<String, Long> entry : lastCounters.entrySet()) {
+      if (entry.getValue() != 0) {
+        counters = counters.plus(entry.getKey(), entry.getValue());
+      }
+    }
+    MerchantState state = new MerchantState(itemMap, orderMap, headSeq, counters,
+        TreePVector.empty(), checkedCapacity(conflictCapacity));
     return state.withConflicts(conflicts);
   }
 
@@ -93,7 +102,7 @@ public final class MerchantState {
 
   /** This state keeping up to {@code capacity} conflicts (the oldest are dropped). */
   public MerchantState withConflictCapacity(int capacity) {
-    return new MerchantState(items, orders, headSeq, lastCounters, List.of(),
+    return new MerchantState(items, orders, headSeq, lastCounters, TreePVector.empty(),
         checkedCapacity(capacity)).withConflicts(conflicts);
   }
 
@@ -185,6 +194,39 @@ public final class MerchantState {
   }
 
   /**
+   * This state after a mutation stored at {@code seq} whose outcome is already decided, as its
+   * event records it: no merge rule runs. Head seq becomes {@code seq}; {@code deviceId}'s last
+   * counter becomes {@code counter} when {@code counter > 0} (0 leaves the counters alone);
+   * {@code record}, when present, replaces the record of its id; {@code conflicts} are appended to
+   * the log, oldest dropped beyond {@link #conflictCapacity()}.
+   *
+   * <p>For an outcome of {@code apply(seq, m)} that {@linkplain Outcome#stored() stored} the
+   * mutation, {@code recorded(seq, m's device, m's counter, the record after it,
+   * outcome.state().conflictsAt(seq))} equals {@code outcome.state()}. The entity replays its
+   * events through this.
+   *
+   * @throws IllegalArgumentException when {@code seq} is not above {@link #headSeq()} or
+   *     {@code counter} is negative
+   */
+  public MerchantState recorded(long seq, String deviceId, long counter,
+      Optional<DomainRecord> record, List<Conflict> conflicts) {
+    Objects.requireNonNull(deviceId, "deviceId");
+    Objects.requireNonNull(record, "record");
+    Objects.requireNonNull(conflicts, "conflicts");
+    if (seq <= headSeq) {
+      throw new IllegalArgumentException("seq " + seq + " not above head seq " + headSeq);
+    }
+    if (counter < 0) {
+      throw new IllegalArgumentException("counter < 0: " + counter);
+    }
+    MerchantState next = record.map(this::withRecord).orElse(this);
+    TreePMap<String, Long> counters = counter > 0 ? lastCounters.plus(deviceId, counter)
+        : lastCounters;
+    return new MerchantState(next.items, next.orders, seq, counters, this.conflicts,
+        conflictCapacity).withConflicts(conflicts);
+  }
+
+  /**
    * Applies a device's own pending mutation optimistically to a replica: as if the device had seen
    * the record as it is now (its base merged with the record's version), so no conflict arises.
    * Head seq, last counters and the conflict log are untouched. Returns {@code Duplicate} when the
@@ -231,17 +273,22 @@ public final class MerchantState {
    * seq, no last counters and no conflicts. A device replica that has caught up equals this.
    */
   public MerchantState resolvedView() {
-    TreeMap<String, Item> itemViews = new TreeMap<>();
-    items.forEach((id, item) -> itemViews.put(id, item.resolvedView()));
-    TreeMap<String, Order> orderViews = new TreeMap<>();
-    orders.forEach((id, order) -> orderViews.put(id, order.resolvedView()));
-    return new MerchantState(itemViews, orderViews, headSeq, new TreeMap<>(), List.of(),
-        conflictCapacity);
+    TreePMap<String, Item> itemViews = TreePMap.empty();
+    for (Item item : items.values()) {
+      itemViews = itemViews.plus(item.itemId(), item.resolvedView());
+    }
+    TreePMap<String, Order> orderViews = TreePMap.empty();
+    for (Order order : orders.values()) {
+      orderViews = orderViews.plus(order.orderId(), order.resolvedView());
+    }
+    return new MerchantState(itemViews, orderViews, headSeq, TreePMap.empty(),
+        TreePVector.empty(), conflictCapacity);
   }
 
   /** This state with an empty conflict log: what arrival order does not change. */
   public MerchantState withoutConflicts() {
-    return new MerchantState(items, orders, headSeq, lastCounters, List.of(), conflictCapacity);
+    return new MerchantState(items, orders, headSeq, lastCounters, TreePVector.empty(),
+        conflictCapacity);
   }
 
   private Resolution resolve(long seq, Mutation m, Optional<DomainRecord> current) {
@@ -266,23 +313,17 @@ public final class MerchantState {
   }
 
   private MerchantState stored(long seq, Mutation m, DomainRecord record, List<Conflict> raised) {
-    TreeMap<String, Long> counters = new TreeMap<>(lastCounters);
-    counters.put(m.dot().deviceId(), m.dot().counter());
-    MerchantState next = withRecord(record);
-    return new MerchantState(next.items, next.orders, seq, counters, conflicts, conflictCapacity)
-        .withConflicts(raised);
+    return recorded(seq, m.dot().deviceId(), m.dot().counter(), Optional.of(record), raised);
   }
 
   private MerchantState withRecord(DomainRecord record) {
     if (record instanceof Item item) {
-      TreeMap<String, Item> next = new TreeMap<>(items);
-      next.put(item.itemId(), item);
-      return new MerchantState(next, orders, headSeq, lastCounters, conflicts, conflictCapacity);
+      return new MerchantState(items.plus(item.itemId(), item), orders, headSeq, lastCounters,
+          conflicts, conflictCapacity);
     }
     Order order = (Order) record;
-    TreeMap<String, Order> next = new TreeMap<>(orders);
-    next.put(order.orderId(), order);
-    return new MerchantState(items, next, headSeq, lastCounters, conflicts, conflictCapacity);
+    return new MerchantState(items, orders.plus(order.orderId(), order), headSeq, lastCounters,
+        conflicts, conflictCapacity);
   }
 
   MerchantState atSeq(long seq) {
@@ -293,10 +334,14 @@ public final class MerchantState {
     if (raised.isEmpty()) {
       return this;
     }
-    List<Conflict> log = new ArrayList<>(conflicts);
-    log.addAll(raised);
-    List<Conflict> kept = log.subList(Math.max(0, log.size() - conflictCapacity), log.size());
-    return new MerchantState(items, orders, headSeq, lastCounters, kept, conflictCapacity);
+    TreePVector<Conflict> log = conflicts;
+    for (Conflict conflict : raised) {
+      log = log.plus(Objects.requireNonNull(conflict, "conflict"));
+    }
+    while (log.size() > conflictCapacity) {
+      log = log.minus(0); // the oldest; O(log n), the log is not copied
+    }
+    return new MerchantState(items, orders, headSeq, lastCounters, log, conflictCapacity);
   }
 
   private static Optional<Conflict> first(List<Conflict> conflicts) {

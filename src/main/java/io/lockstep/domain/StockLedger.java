@@ -1,7 +1,6 @@
 package io.lockstep.domain;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +8,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.pcollections.TreePMap;
 
 /**
  * The stock of an item as an order-independent ledger of stock deltas and stock takes.
@@ -21,6 +21,9 @@ import java.util.TreeMap;
  * oldest (by hybrid logical time) are folded into {@code foldedBase} and, for every kept take that
  * had not seen them, into its {@code unseenFolded}, so the current value never changes. The one
  * approximation: a later stock take whose base does not cover a folded delta treats it as seen.
+ *
+ * <p>{@link #deltas()} is an unmodifiable sorted map, persistent, so {@link #adjust} shares the
+ * kept deltas instead of copying them.
  */
 public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<StockTake> takes) {
 
@@ -46,10 +49,10 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
     }
   }
 
-  public static final StockLedger EMPTY = new StockLedger(0, new TreeMap<>(), List.of());
+  public static final StockLedger EMPTY = new StockLedger(0, TreePMap.empty(), List.of());
 
   public StockLedger {
-    deltas = Collections.unmodifiableSortedMap(new TreeMap<>(deltas));
+    deltas = deltas instanceof TreePMap<Dot, Delta> shared ? shared : TreePMap.from(deltas);
     List<StockTake> sorted = new ArrayList<>(takes);
     sorted.sort(Comparator.comparing(StockTake::dot));
     takes = List.copyOf(sorted);
@@ -57,7 +60,7 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
 
   /** A ledger whose value is {@code stock}, as synthesised from a resolved view. */
   public static StockLedger resolved(long stock) {
-    return new StockLedger(stock, new TreeMap<>(), List.of());
+    return new StockLedger(stock, TreePMap.empty(), List.of());
   }
 
   /** The current stock. */
@@ -95,8 +98,7 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
 
   /** This ledger with one more delta. */
   public StockLedger adjust(Dot dot, Hlc hlc, long amount) {
-    TreeMap<Dot, Delta> next = new TreeMap<>(deltas);
-    next.put(dot, new Delta(amount, hlc));
+    TreePMap<Dot, Delta> next = ((TreePMap<Dot, Delta>) deltas).plus(dot, new Delta(amount, hlc));
     return new StockLedger(foldedBase, next, takes).foldOverflow();
   }
 
@@ -114,11 +116,11 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
     List<Map.Entry<Dot, Delta>> oldest = new ArrayList<>(deltas.entrySet());
     oldest.sort(Comparator.comparing((Map.Entry<Dot, Delta> e) -> e.getValue().hlc())
         .thenComparing(Map.Entry::getKey));
-    TreeMap<Dot, Delta> kept = new TreeMap<>(deltas);
+    TreePMap<Dot, Delta> kept = (TreePMap<Dot, Delta>) deltas;
     long base = foldedBase;
     List<StockTake> nextTakes = new ArrayList<>(takes);
     for (Map.Entry<Dot, Delta> entry : oldest.subList(0, deltas.size() - DELTA_HISTORY_LIMIT / 2)) {
-      kept.remove(entry.getKey());
+      kept = kept.minus(entry.getKey());
       base += entry.getValue().amount();
       nextTakes.replaceAll(take -> take.base().covers(entry.getKey()) ? take
           : new StockTake(take.stamp(), take.base(), take.count(),

@@ -2,11 +2,11 @@ package io.lockstep.domain;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.pcollections.TreePMap;
 
 /**
  * An immutable version vector: device id to the highest counter seen from that device.
@@ -19,12 +19,13 @@ import java.util.TreeMap;
 public final class VersionVector {
 
   /** The vector that covers nothing but {@link Dot#RESOLVED}. */
-  public static final VersionVector EMPTY = new VersionVector(new TreeMap<>());
+  public static final VersionVector EMPTY = new VersionVector(TreePMap.empty());
 
-  private final SortedMap<String, Long> counters;
+  // Persistent: with and merge share the unchanged part instead of copying it.
+  private final TreePMap<String, Long> counters;
 
-  private VersionVector(TreeMap<String, Long> counters) {
-    this.counters = Collections.unmodifiableSortedMap(counters);
+  private VersionVector(TreePMap<String, Long> counters) {
+    this.counters = counters;
   }
 
   /**
@@ -49,7 +50,7 @@ public final class VersionVector {
             copy.put(device, counter);
           }
         });
-    return copy.isEmpty() ? EMPTY : new VersionVector(copy);
+    return copy.isEmpty() ? EMPTY : new VersionVector(TreePMap.from(copy));
   }
 
   /** The highest counter seen from {@code deviceId}; 0 when none. */
@@ -80,9 +81,7 @@ public final class VersionVector {
     if (dot.deviceId().isEmpty()) {
       throw new IllegalArgumentException("empty device id in dot " + dot);
     }
-    TreeMap<String, Long> copy = new TreeMap<>(counters);
-    copy.put(dot.deviceId(), dot.counter());
-    return new VersionVector(copy);
+    return new VersionVector(counters.plus(dot.deviceId(), dot.counter()));
   }
 
   /** The pointwise maximum. */
@@ -94,9 +93,13 @@ public final class VersionVector {
     if (other.covers(this)) {
       return other;
     }
-    TreeMap<String, Long> copy = new TreeMap<>(counters);
-    other.counters.forEach((device, counter) -> copy.merge(device, counter, Math::max));
-    return new VersionVector(copy);
+    TreePMap<String, Long> merged = counters;
+    for (Map.Entry<String, Long> entry : other.counters.entrySet()) {
+      if (entry.getValue() > get(entry.getKey())) {
+        merged = merged.plus(entry.getKey(), entry.getValue());
+      }
+    }
+    return new VersionVector(merged);
   }
 
   /** Whether the dot is at or below this vector's counter for its device. */

@@ -76,6 +76,34 @@ class MergePropertiesTest {
     }
   }
 
+  /**
+   * Replaying what {@code apply} decided through {@link MerchantState#recorded} (the record after
+   * a stored mutation and the conflicts logged at its seq) rebuilds the very state {@code apply}
+   * produced, conflict log included, whatever the log's capacity.
+   */
+  @Property(tries = 500)
+  void recordedOutcomesRebuildTheAppliedState(@ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 24) int size,
+      @ForAll @IntRange(min = 0, max = 4) int conflictCapacity) {
+    Random random = new Random(seed);
+    CausalHistory history = CausalHistory.generate(random, 4, size, CausalHistory.OpMix.ALL);
+    MerchantState applied = history.seed.withConflictCapacity(conflictCapacity);
+    MerchantState replayed = applied;
+    for (Mutation m : history.causalOrder(random)) {
+      long seq = applied.headSeq() + 1;
+      Outcome outcome = applied.apply(seq, m);
+      applied = outcome.state();
+      if (outcome.stored()) {
+        replayed = replayed.recorded(seq, m.dot().deviceId(), m.dot().counter(),
+            applied.record(m.op()), applied.conflictsAt(seq));
+      }
+      MerchantState expected = applied;
+      MerchantState actual = replayed;
+      assertEquals(expected, actual, () -> "replay differs after " + m + "; seed " + seed);
+      assertArrayEquals(bytes(expected), bytes(actual), () -> "bytes differ; seed " + seed);
+    }
+  }
+
   /** A mutation whose base covers the record's version never reports a conflict. */
   @Property(tries = 500)
   void causallyLaterMutationNeverConflicts(@ForAll long seed,

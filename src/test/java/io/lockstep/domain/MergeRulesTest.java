@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /** One worked example per merge rule; the same examples are in docs/merge-rules.md. */
@@ -218,6 +219,30 @@ class MergeRulesTest {
     assertRejected(CATALOG, new Op.UpsertItem("", "x", null, null), "empty itemId");
     assertRejected(CATALOG, new Op.SetStock("latte", -3), "count < 0: -3");
     assertThrows(NullPointerException.class, () -> CATALOG.apply(9, null));
+  }
+
+  @Test
+  void recordedWithoutCounterOrRecordOnlyMovesHeadSeqAndLogsTheConflicts() {
+    Conflict logged = new Conflict(7, "latte", "name", "register-highest-stamp", new Dot("B", 1),
+        "b", new Dot("C", 1), "c", new Dot("C", 1), "C kept");
+    MerchantState next = CATALOG.recorded(7, "Z", 0, Optional.empty(), List.of(logged));
+    assertEquals(7, next.headSeq());
+    assertEquals(CATALOG.lastCounters(), next.lastCounters());
+    assertEquals(CATALOG.items(), next.items());
+    assertEquals(List.of(logged), next.conflictsAt(7));
+    assertThrows(IllegalArgumentException.class,
+        () -> next.recorded(7, "Z", 1, Optional.empty(), List.of()));
+  }
+
+  @Test
+  void conflictLogKeepsTheNewestUpToItsCapacityOldestFirst() {
+    MerchantState state = CATALOG.withConflictCapacity(2);
+    for (long counter = 1; counter <= 4; counter++) {
+      state = state.apply(state.headSeq() + 1, device("N" + counter, 1, vv("A", 2), 3000,
+          new Op.UpsertItem("latte", "Name " + counter, null, null))).state();
+    }
+    assertEquals(List.of(5L, 6L), state.conflicts().stream().map(Conflict::seq).toList());
+    assertEquals(List.of(), state.withConflictCapacity(0).conflicts());
   }
 
   private static void assertRejected(MerchantState state, Op op, String reason) {
