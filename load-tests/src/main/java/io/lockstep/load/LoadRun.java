@@ -36,22 +36,22 @@ import java.util.concurrent.TimeUnit;
  * {@code summary.json} and {@code report.html}.
  */
 public final class LoadRun {
-  private final Map<String, String> opts;
-  private final String scenario;
+  final Map<String, String> opts;
+  final String scenario;
   private final double duration;
   private final Path out;
-  private final Recorder rec = new Recorder();
-  private final DriverHealth health = new DriverHealth();
-  private final Map<String, Object> summary = new LinkedHashMap<>();
+  final Recorder rec = new Recorder();
+  final DriverHealth health = new DriverHealth();
+  final Map<String, Object> summary = new LinkedHashMap<>();
   private final Map<String, Object> baselines = new LinkedHashMap<>();
-  private final List<String> notes = new ArrayList<>();
+  final List<String> notes = new ArrayList<>();
   private final ExecutorService callbacks;
   private final List<HttpClient> clients = new ArrayList<>();
   private final Path jar;
   private TokenService tokens;
-  private String serviceToken;
+  String serviceToken;
   private Map<String, String> serverEnv = new HashMap<>();
-  private final List<ServerProcess> servers = new ArrayList<>();
+  final List<ServerProcess> servers = new ArrayList<>();
   private List<URI> targets = new ArrayList<>();
   private String dbUrl;
   private String dbUser = "";
@@ -73,8 +73,9 @@ public final class LoadRun {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
-      System.err.println("usage: load-tests/run steady|hot|reconnect-storm|idle|chaos [--duration S] [--out DIR]"
-          + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]");
+      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos [--duration S] [--out DIR]"
+          + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]"
+          + " (fanout: [--rates R1,R2,…] [--step-seconds S] [--warmup-seconds S] [--drain-seconds S])");
       System.exit(2);
     }
     Map<String, String> opts = new HashMap<>();
@@ -93,8 +94,10 @@ public final class LoadRun {
     Files.createDirectories(out);
     summary.put("scenario", scenario);
     summary.put("started", java.time.Instant.now().toString());
-    summary.put("machine", Map.of("cores", health.cores, "load_average_at_start",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("cores", health.cores);
+    machine.put("load_average_at_start", DriverHealth.loadAverage());
+    summary.put("machine", machine);
     try {
       setUpServer();
       for (int i = 0; i < Math.max(1, devicesPlanned() / 2000 + 1); i++) {
@@ -107,6 +110,7 @@ public final class LoadRun {
         case "steady" -> load(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5), intOpt("rate", 20000));
         case "hot" -> load(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
         case "chaos" -> load(intOpt("merchants", 100), intOpt("devices-per-merchant", 3), intOpt("rate", 2000));
+        case "fanout" -> new FanoutScenario(this).run();
         case "reconnect-storm" -> reconnectStorm();
         case "idle" -> idle();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
@@ -120,6 +124,7 @@ public final class LoadRun {
           "event_loop_lag_p99_ms", round(Recorder.ms(health.lagTotal, 99)),
           "saturated", warning != null));
       summary.put("server_cpu_mean_percent", round(health.serverCpuMean()));
+      machine.put("load_average_at_end", DriverHealth.loadAverage());
       if (warning != null) {
         notes.add("WARNING " + warning);
         System.err.println("WARNING " + warning);
@@ -141,12 +146,13 @@ public final class LoadRun {
       case "steady" -> intOpt("merchants", 1000) * intOpt("devices-per-merchant", 5);
       case "hot" -> intOpt("devices-per-merchant", 50);
       case "chaos" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 3);
+      case "fanout" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 5);
       case "reconnect-storm" -> intOpt("merchants", 20) * intOpt("devices-per-merchant", 100);
       default -> intOpt("devices", 15000);
     };
   }
 
-  private int intOpt(String name, int fallback) {
+  int intOpt(String name, int fallback) {
     return Integer.parseInt(opts.getOrDefault(name, String.valueOf(fallback)));
   }
 
@@ -238,7 +244,7 @@ public final class LoadRun {
     summary.put("cluster", described);
   }
 
-  private String httpBase() {
+  String httpBase() {
     URI t = targets.get(0);
     return "http://" + t.getHost() + ":" + t.getPort();
   }
@@ -251,7 +257,7 @@ public final class LoadRun {
 
   // ---- devices -------------------------------------------------------------------------------
 
-  private List<Merchant> createFleet(String prefix, int merchants, int devicesPerMerchant, int items) {
+  List<Merchant> createFleet(String prefix, int merchants, int devicesPerMerchant, int items) {
     List<Merchant> fleet = new ArrayList<>();
     String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
     for (int m = 0; m < merchants; m++) {
@@ -266,7 +272,7 @@ public final class LoadRun {
   }
 
   /** Connects devices, at most {@code parallel} handshakes at a time; returns seconds taken. */
-  private double connectAll(List<Device> devices, int parallel) {
+  double connectAll(List<Device> devices, int parallel) {
     long start = System.nanoTime();
     List<CompletableFuture<Long>> window = new ArrayList<>();
     int i = 0;
@@ -286,11 +292,11 @@ public final class LoadRun {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  private static List<Device> devicesOf(List<Merchant> fleet) {
+  static List<Device> devicesOf(List<Merchant> fleet) {
     return fleet.stream().flatMap(m -> m.devices.stream()).toList();
   }
 
-  private static boolean await(java.util.function.BooleanSupplier condition, double seconds) throws InterruptedException {
+  static boolean await(java.util.function.BooleanSupplier condition, double seconds) throws InterruptedException {
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) return true;
@@ -300,7 +306,7 @@ public final class LoadRun {
   }
 
   /** Every device has all its mutations acknowledged and has applied everything up to the head. */
-  private boolean drain(List<Merchant> fleet, double seconds) throws Exception {
+  boolean drain(List<Merchant> fleet, double seconds) throws Exception {
     List<Device> devices = devicesOf(fleet);
     // Devices the server closed reconnect and re-send their outbox, as a real client would, so
     // that what was stored without an ack is settled (Welcome.last_counter, DUPLICATE acks).
@@ -431,7 +437,7 @@ public final class LoadRun {
   }
 
   /** Devices the server closed (or whose node died) reconnect to a live node and resume. */
-  private void reconnectClosed(List<Device> devices) {
+  void reconnectClosed(List<Device> devices) {
     List<Integer> live = new ArrayList<>();
     for (int i = 0; i < targets.size(); i++) {
       if (servers.isEmpty() || servers.get(i).alive()) live.add(i);
@@ -456,14 +462,14 @@ public final class LoadRun {
     summary.put("fanout_max_ms", round(rec.fanoutTotal.getMaxValue() / 1000.0));
   }
 
-  private Map<String, Long> errorKinds() {
+  Map<String, Long> errorKinds() {
     Map<String, Long> kinds = new LinkedHashMap<>();
     rec.errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
     return kinds;
   }
 
   /** Group-commit facts from the node's own metrics: mean events per journal write, write time. */
-  private void serverFacts() {
+  void serverFacts() {
     if (servers.isEmpty()) return;
     Map<String, Double> m = Verifier.metrics(servers.get(0).managementPort,
         "lockstep_journal_events_total", "lockstep_journal_write_seconds_count", "lockstep_journal_write_seconds_sum");
