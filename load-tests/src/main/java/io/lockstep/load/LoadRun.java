@@ -26,7 +26,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -38,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 public final class LoadRun {
   final Map<String, String> opts;
   final String scenario;
-  private final double duration;
+  final double duration;
   private final Path out;
   final Recorder rec = new Recorder();
   final DriverHealth health = new DriverHealth();
@@ -48,7 +47,7 @@ public final class LoadRun {
   private final ExecutorService callbacks;
   private final List<HttpClient> clients = new ArrayList<>();
   private final Path jar;
-  private TokenService tokens;
+  TokenService tokens;
   String serviceToken;
   private Map<String, String> serverEnv = new HashMap<>();
   final List<ServerProcess> servers = new ArrayList<>();
@@ -107,12 +106,14 @@ public final class LoadRun {
           .mapToDouble(ServerProcess::cpuSeconds).sum());
       if (!"idle".equals(scenario)) networkBaseline();
       switch (scenario) {
-        case "steady" -> load(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5), intOpt("rate", 20000));
-        case "hot" -> load(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
-        case "chaos" -> load(intOpt("merchants", 100), intOpt("devices-per-merchant", 3), intOpt("rate", 2000));
+        case "steady" -> new MixedLoadScenario(this).run(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5),
+            intOpt("rate", 20000));
+        case "hot" -> new MixedLoadScenario(this).run(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
+        case "chaos" -> new MixedLoadScenario(this).run(intOpt("merchants", 100), intOpt("devices-per-merchant", 3),
+            intOpt("rate", 2000));
         case "fanout" -> new FanoutScenario(this).run();
-        case "reconnect-storm" -> reconnectStorm();
-        case "idle" -> idle();
+        case "reconnect-storm" -> new ReconnectStormScenario(this).run();
+        case "idle" -> new IdleScenario(this).run();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
       if (!"idle".equals(scenario)) storageBaseline();
@@ -326,116 +327,6 @@ public final class LoadRun {
         seconds);
   }
 
-  // ---- scenarios -----------------------------------------------------------------------------
-
-  /**
-   * steady and hot: open-loop offered load of mixed sales (order + line + stock -1, one push) and
-   * restocks (stock +1), spread over all devices; latency is measured from the intended send time,
-   * so a push held back by the in-flight limit counts its wait (no coordinated omission).
-   */
-  private void load(int merchants, int perMerchant, int rate) throws Exception {
-    List<Merchant> fleet = createFleet(scenario, merchants, perMerchant, intOpt("items", 20));
-    List<Device> devices = devicesOf(fleet);
-    double connectSeconds = connectAll(devices, 200);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
-
-    double saleShare = Double.parseDouble(opts.getOrDefault("sale-share", "0.5"));
-    double mutationsPerPush = saleShare * 3 + (1 - saleShare);
-    double pushesPerDevicePerSecond = rate / mutationsPerPush / devices.size();
-    long interval = (long) (1e9 / pushesPerDevicePerSecond);
-    int maxInFlight = intOpt("max-in-flight", 8);
-    double warmup = Math.min(5, duration / 5);
-    long start = System.nanoTime();
-    for (Device d : devices) d.nextSendNanos = start + ThreadLocalRandom.current().nextLong(interval);
-    long end = start + (long) ((warmup + duration) * 1e9);
-    long measureFrom = start + (long) (warmup * 1e9);
-    long acceptedAtMeasure = -1;
-    long lastTick = System.nanoTime();
-    boolean chaos = "chaos".equals(scenario) && servers.size() > 1;
-    long killAt = measureFrom + (long) (duration / 4 * 1e9);
-    long restartAt = measureFrom + (long) (duration / 2 * 1e9);
-    long nextReconnectScan = start;
-    ServerProcess victim = chaos ? servers.get(servers.size() - 1) : null;
-    List<Map<String, Object>> events = new ArrayList<>();
-    boolean killed = false;
-    boolean restarted = false;
-    while (true) {
-      long now = System.nanoTime();
-      if (now >= end) break;
-      if (chaos && !killed && now >= killAt) {
-        victim.kill();
-        killed = true;
-        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "SIGKILL node " + servers.size()));
-        System.out.println("chaos: killed node " + servers.size());
-      }
-      if (chaos && killed && !restarted && now >= restartAt) {
-        victim.start();
-        restarted = true;
-        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "restarted node " + servers.size()));
-        System.out.println("chaos: restarted node " + servers.size());
-      }
-      if (now >= nextReconnectScan) {
-        reconnectClosed(devices);
-        nextReconnectScan = now + 500_000_000L;
-      }
-      if (acceptedAtMeasure < 0 && now >= measureFrom) {
-        acceptedAtMeasure = rec.acceptedMutations.sum();
-        rec.measuring = true;
-      }
-      health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
-      lastTick = now;
-      for (Device d : devices) {
-        while (d.nextSendNanos <= now && d.pushesInFlight.get() < maxInFlight && d.isOpen()) {
-          d.pushMixed(d.nextSendNanos, saleShare);
-          d.nextSendNanos += interval;
-        }
-      }
-      Thread.sleep(2);
-    }
-    double measured = (System.nanoTime() - measureFrom) / 1e9;
-    long accepted = rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
-    rec.measuring = false;
-    if (chaos) {
-      summary.put("chaos_events", events);
-      // Let devices of the killed node reconnect and re-send their outbox before draining.
-      long until = System.nanoTime() + 60_000_000_000L;
-      while (System.nanoTime() < until && devices.stream().anyMatch(d -> !d.outbox.isEmpty() || !d.isOpen())) {
-        reconnectClosed(devices);
-        Thread.sleep(500);
-      }
-      summary.put("reconnects", rec.reconnects.sum());
-    }
-    long backlog = devices.stream().mapToLong(d -> Math.max(0, (System.nanoTime() - d.nextSendNanos) / interval)).sum();
-    boolean drained = drain(fleet, chaos ? 60 : 30);
-    Verifier.Result v = new Verifier(httpBase(), serviceToken).verify(fleet);
-
-    summary.put("merchants", merchants);
-    summary.put("devices", devices.size());
-    summary.put("devices_connected", connected);
-    summary.put("connect_seconds", round(connectSeconds));
-    summary.put("offered_per_s", rate);
-    summary.put("duration_s", round(measured));
-    summary.put("warmup_s", warmup);
-    summary.put("throughput_per_s", round(accepted / measured));
-    summary.put("pushes_not_sent_at_end", backlog);
-    putLatencies();
-    summary.put("changes_received_per_s", round(rec.changesReceived.sum() / (measured + warmup)));
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    summary.put("rejected", rec.rejectedMutations.sum());
-    summary.put("lost", v.lost());
-    summary.put("converged", v.converged() && drained);
-    summary.put("divergent_devices", v.divergentDevices());
-    summary.put("dropped_unacknowledged_by_last_counter", v.droppedUnacknowledged());
-    summary.put("dropped_unacknowledged_absent_orders", v.droppedAndAbsentOrders());
-    if (v.firstDifference() != null) notes.add("first divergent device: " + v.firstDifference());
-    serverFacts();
-    devices.forEach(Device::close);
-  }
-
   /** Devices the server closed (or whose node died) reconnect to a live node and resume. */
   void reconnectClosed(List<Device> devices) {
     List<Integer> live = new ArrayList<>();
@@ -451,15 +342,6 @@ public final class LoadRun {
         d.connect(clients.get(target % clients.size()), targets.get(target));
       }
     }
-  }
-
-  private void putLatencies() {
-    summary.put("ack_p50_ms", round(Recorder.ms(rec.ackTotal, 50)));
-    summary.put("ack_p99_ms", round(Recorder.ms(rec.ackTotal, 99)));
-    summary.put("ack_max_ms", round(rec.ackTotal.getMaxValue() / 1000.0));
-    summary.put("fanout_p50_ms", round(Recorder.ms(rec.fanoutTotal, 50)));
-    summary.put("fanout_p99_ms", round(Recorder.ms(rec.fanoutTotal, 99)));
-    summary.put("fanout_max_ms", round(rec.fanoutTotal.getMaxValue() / 1000.0));
   }
 
   Map<String, Long> errorKinds() {
@@ -479,157 +361,6 @@ public final class LoadRun {
       summary.put("server_events_per_write", round(m.getOrDefault("lockstep_journal_events_total", 0.0) / writes));
       summary.put("server_journal_write_mean_ms", round(1000 * m.getOrDefault("lockstep_journal_write_seconds_sum", 0.0) / writes));
     }
-  }
-
-  /**
-   * Thousands of devices go offline, their merchants move on by {@code behind} changes, and all
-   * devices reconnect at once; then one device catches up from far behind (journal path).
-   */
-  private void reconnectStorm() throws Exception {
-    int behind = intOpt("behind", 1000);
-    List<Merchant> fleet = createFleet("storm", intOpt("merchants", 20), intOpt("devices-per-merchant", 100), 20);
-    List<Device> devices = devicesOf(fleet);
-    connectAll(devices, 200);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
-    await(() -> devices.stream().allMatch(d -> d.appliedSeq >= d.merchant.itemIds.size()), 30);
-    for (Device d : devices) d.close();
-    await(() -> devices.stream().allMatch(d -> d.closed.isDone()), 30);
-    // One writer per merchant moves it on while its devices are away.
-    List<Merchant> writers = new ArrayList<>();
-    for (Merchant m : fleet) {
-      Merchant w = new Merchant(m.id, 0);
-      Device writer = new Device(m, "writer", tokens.mint(new DevicePrincipal(m.id, "writer")), rec);
-      w.add(writer);
-      m.byDeviceId.put("writer", writer);
-      writers.add(w);
-    }
-    List<Device> writerDevices = devicesOf(writers);
-    connectAll(writerDevices, 200);
-    for (int sent = 0; sent < behind; sent += 100) {
-      for (Device w : writerDevices) w.pushRestocks(System.nanoTime(), Math.min(100, behind - sent));
-      await(() -> writerDevices.stream().allMatch(d -> d.pushesInFlight.get() < 4), 60);
-    }
-    await(() -> writerDevices.stream().allMatch(d -> d.outbox.isEmpty()), 120);
-    writerDevices.forEach(Device::close);
-    long changesBefore = rec.changesReceived.sum();
-    rec.measuring = true;
-    long start = System.nanoTime();
-    connectAll(devices, Integer.MAX_VALUE);
-    // A device whose connection failed retries (after 0.5 s), as a real one would with its backoff.
-    await(() -> {
-      reconnectClosed(devices);
-      return devices.stream().allMatch(d -> d.caughtUp.isDone());
-    }, intOpt("storm-timeout", 180));
-    double seconds = (System.nanoTime() - start) / 1e9;
-    rec.measuring = false;
-    long caughtUp = devices.stream().filter(d -> d.caughtUp.isDone()).count();
-    boolean all = caughtUp == devices.size();
-    summary.put("devices_caught_up", caughtUp);
-    long delivered = rec.changesReceived.sum() - changesBefore;
-    summary.put("devices", devices.size());
-    summary.put("merchants", fleet.size());
-    summary.put("behind_changes", behind);
-    summary.put("storm_seconds", round(seconds));
-    summary.put("storm_all_caught_up", all);
-    summary.put("throughput_per_s", round(delivered / seconds));
-    summary.put("throughput_unit", "catch-up changes delivered per second, all devices");
-    synchronized (rec) {
-      rec.catchUpTotal.add(rec.catchUp.getIntervalHistogram());
-    }
-    summary.put("catchup_p50_ms", round(Recorder.ms(rec.catchUpTotal, 50)));
-    summary.put("catchup_p99_ms", round(Recorder.ms(rec.catchUpTotal, 99)));
-    Verifier.Result v = new Verifier(httpBase(), serviceToken).verify(fleet);
-    summary.put("lost", v.lost());
-    summary.put("converged", v.converged());
-    devices.forEach(Device::close);
-
-    // One device, far behind: served from the journal at the device's pace.
-    int deep = intOpt("deep", 50000);
-    List<Merchant> single = createFleet("deep", 1, 1, 20);
-    Merchant m = single.get(0);
-    Device writer = new Device(m, "writer", tokens.mint(new DevicePrincipal(m.id, "writer")), rec);
-    m.add(writer);
-    connectAll(List.of(writer), 1);
-    writer.pushCatalog(System.nanoTime());
-    for (int sent = 0; sent < deep; sent += 500) {
-      writer.pushRestocks(System.nanoTime(), Math.min(500, deep - sent));
-      await(() -> writer.pushesInFlight.get() < 6, 60);
-    }
-    await(() -> writer.outbox.isEmpty(), 120);
-    writer.close();
-    Device reader = m.devices.get(0);
-    long before = rec.changesReceived.sum();
-    long t0 = System.nanoTime();
-    connectAll(List.of(reader), 1);
-    boolean done = await(() -> reader.caughtUp.isDone(), 120);
-    double s = (System.nanoTime() - t0) / 1e9;
-    long got = rec.changesReceived.sum() - before;
-    summary.put("single_device_catchup", Map.of("changes", got, "seconds", round(s),
-        "changes_per_s", round(got / s), "complete", done));
-    reader.close();
-    summary.put("ack_p50_ms", 0);
-    summary.put("ack_p99_ms", 0);
-    summary.put("fanout_p50_ms", 0);
-    summary.put("fanout_p99_ms", 0);
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    notes.add("ack/fanout are not measured in reconnect-storm (no live load); see catchup_* and single_device_catchup");
-  }
-
-  /** As many idle, subscribed connections as the file-descriptor limits allow; memory per connection. */
-  private void idle() throws Exception {
-    int n = intOpt("devices", 15000);
-    int perMerchant = intOpt("devices-per-merchant", 5);
-    ServerProcess server = servers.isEmpty() ? null : servers.get(0);
-    // Warm the code paths with one merchant, then measure from there.
-    List<Merchant> warm = createFleet("idle-warm", 1, perMerchant, 1);
-    connectAll(devicesOf(warm), 10);
-    long heapBefore = server == null ? 0 : server.heapAfterGc();
-    long rssBefore = server == null ? 0 : server.rssBytes();
-    Runtime rt = Runtime.getRuntime();
-    System.gc();
-    long driverBefore = rt.totalMemory() - rt.freeMemory();
-    List<Merchant> fleet = createFleet("idle", n / perMerchant, perMerchant, 1);
-    List<Device> devices = devicesOf(fleet);
-    double connectSeconds = connectAll(devices, 500);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    rec.measuring = true;
-    long end = System.nanoTime() + (long) (duration * 1e9);
-    while (System.nanoTime() < end) {
-      Thread.sleep(Math.min(30_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
-      devices.forEach(Device::ping);
-    }
-    rec.measuring = false;
-    long stillOpen = devices.stream().filter(Device::isOpen).count();
-    long heapAfter = server == null ? 0 : server.heapAfterGc();
-    long rssAfter = server == null ? 0 : server.rssBytes();
-    System.gc();
-    long driverAfter = rt.totalMemory() - rt.freeMemory();
-    summary.put("devices", n);
-    summary.put("devices_connected", connected);
-    summary.put("devices_open_at_end", stillOpen);
-    summary.put("connect_seconds", round(connectSeconds));
-    summary.put("connections_per_s", round(connected / connectSeconds));
-    summary.put("throughput_per_s", 0);
-    summary.put("ack_p50_ms", 0);
-    summary.put("ack_p99_ms", 0);
-    summary.put("fanout_p50_ms", 0);
-    summary.put("fanout_p99_ms", 0);
-    if (connected > 0 && server != null) {
-      summary.put("server_heap_bytes_per_connection", (heapAfter - heapBefore) / connected);
-      summary.put("server_rss_bytes_per_connection", (rssAfter - rssBefore) / connected);
-      summary.put("server_heap_after_gc_mb", heapAfter / 1_000_000);
-      summary.put("server_rss_mb", rssAfter / 1_000_000);
-    }
-    summary.put("driver_heap_bytes_per_connection", connected == 0 ? 0 : (driverAfter - driverBefore) / connected);
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    summary.put("lost", 0);
-    summary.put("converged", stillOpen == connected);
-    summary.put("fd_limit_note", "each process is limited to `ulimit -n` descriptors; driver and node each hold one per connection");
-    devices.forEach(Device::close);
-    devicesOf(warm).forEach(Device::close);
   }
 
   // ---- baselines -----------------------------------------------------------------------------
