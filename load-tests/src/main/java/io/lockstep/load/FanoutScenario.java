@@ -53,13 +53,10 @@ final class FanoutScenario {
   }
 
   void run() throws Exception {
-    List<Merchant> fleet = run.createFleet("fanout", merchants, devicesPerMerchant, run.intOpt("items", 20));
-    List<Device> devices = LoadRun.devicesOf(fleet);
-    double connectSeconds = run.connectAll(devices, 200);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    LoadRun.await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
+    LoadRun.ReadyFleet ready = run.connectWithCatalogs("fanout", merchants, devicesPerMerchant);
+    List<Merchant> fleet = ready.merchants();
+    List<Device> devices = ready.devices();
+    // Every device has the catalog before the first step: no update waits behind it.
     LoadRun.await(() -> devices.stream().allMatch(d -> d.appliedSeq >= d.merchant.itemIds.size()), 30);
 
     FanoutTracker tracker = new FanoutTracker(devices);
@@ -85,7 +82,7 @@ final class FanoutScenario {
     boolean drained = run.drain(fleet, 30);
     Verifier.Result v = new Verifier(run.httpBase(), run.serviceToken).verify(fleet);
     run.serverFacts();
-    put(fleet, devices.size(), connected, connectSeconds, steps);
+    put(ready, steps);
     run.summary.put("lost", v.lost());
     run.summary.put("converged", v.converged() && drained);
     run.summary.put("divergent_devices", v.divergentDevices());
@@ -201,12 +198,12 @@ final class FanoutScenario {
     return m;
   }
 
-  private void put(List<Merchant> fleet, int devices, long connected, double connectSeconds, List<Map<String, Object>> steps) {
+  private void put(LoadRun.ReadyFleet fleet, List<Map<String, Object>> steps) {
     Map<String, Object> summary = run.summary;
-    summary.put("merchants", fleet.size());
-    summary.put("devices", devices);
-    summary.put("devices_connected", connected);
-    summary.put("connect_seconds", LoadRun.round(connectSeconds));
+    summary.put("merchants", fleet.merchants().size());
+    summary.put("devices", fleet.devices().size());
+    summary.put("devices_connected", fleet.connected());
+    summary.put("connect_seconds", LoadRun.round(fleet.connectSeconds()));
     summary.put("step_seconds", stepSeconds);
     summary.put("warmup_s", LoadRun.round(warmupSeconds));
     summary.put("drain_seconds", drainSeconds);

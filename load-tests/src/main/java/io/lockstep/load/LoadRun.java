@@ -272,6 +272,20 @@ public final class LoadRun {
     return fleet;
   }
 
+  /** A fleet connected, each merchant's catalog created and acknowledged: where a load starts. */
+  record ReadyFleet(List<Merchant> merchants, List<Device> devices, long connected, double connectSeconds) {}
+
+  ReadyFleet connectWithCatalogs(String prefix, int merchants, int devicesPerMerchant) throws InterruptedException {
+    List<Merchant> fleet = createFleet(prefix, merchants, devicesPerMerchant, intOpt("items", 20));
+    List<Device> devices = devicesOf(fleet);
+    double connectSeconds = connectAll(devices, 200);
+    long connected = devices.stream().filter(Device::isOpen).count();
+    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
+    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
+    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
+    return new ReadyFleet(fleet, devices, connected, connectSeconds);
+  }
+
   /** Connects devices, at most {@code parallel} handshakes at a time; returns seconds taken. */
   double connectAll(List<Device> devices, int parallel) {
     long start = System.nanoTime();

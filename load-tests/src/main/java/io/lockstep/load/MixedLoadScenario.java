@@ -19,13 +19,11 @@ final class MixedLoadScenario {
    * so a push held back by the in-flight limit counts its wait (no coordinated omission).
    */
   void run(int merchants, int perMerchant, int rate) throws Exception {
-    List<Merchant> fleet = run.createFleet(run.scenario, merchants, perMerchant, run.intOpt("items", 20));
-    List<Device> devices = LoadRun.devicesOf(fleet);
-    double connectSeconds = run.connectAll(devices, 200);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    LoadRun.await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
+    LoadRun.ReadyFleet ready = run.connectWithCatalogs(run.scenario, merchants, perMerchant);
+    List<Merchant> fleet = ready.merchants();
+    List<Device> devices = ready.devices();
+    long connected = ready.connected();
+    double connectSeconds = ready.connectSeconds();
 
     double saleShare = Double.parseDouble(run.opts.getOrDefault("sale-share", "0.5"));
     double mutationsPerPush = saleShare * 3 + (1 - saleShare);
