@@ -3,10 +3,6 @@ package io.lockstep.load;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.config.LockstepConfig;
 import io.lockstep.config.LockstepSettings;
-import io.lockstep.protocol.v1.AdjustStock;
-import io.lockstep.protocol.v1.ClientFrame;
-import io.lockstep.protocol.v1.Mutation;
-import io.lockstep.protocol.v1.Push;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
 import io.lockstep.security.SigningKeys;
@@ -38,23 +34,23 @@ public final class LoadRun {
   final Map<String, String> opts;
   final String scenario;
   final double duration;
-  private final Path out;
+  final Path out;
   final Recorder rec = new Recorder();
   final DriverHealth health = new DriverHealth();
   final Map<String, Object> summary = new LinkedHashMap<>();
-  private final Map<String, Object> baselines = new LinkedHashMap<>();
   final List<String> notes = new ArrayList<>();
   private final ExecutorService callbacks;
-  private final List<HttpClient> clients = new ArrayList<>();
+  final List<HttpClient> clients = new ArrayList<>();
   private final Path jar;
+  private final SameRunBaselines baselines = new SameRunBaselines(this);
   TokenService tokens;
   String serviceToken;
   private Map<String, String> serverEnv = new HashMap<>();
   final List<ServerProcess> servers = new ArrayList<>();
   private List<URI> targets = new ArrayList<>();
-  private String dbUrl;
-  private String dbUser = "";
-  private String dbPassword = "";
+  String dbUrl;
+  String dbUser = "";
+  String dbPassword = "";
 
   private LoadRun(String scenario, Map<String, String> opts) throws Exception {
     this.scenario = scenario;
@@ -104,7 +100,7 @@ public final class LoadRun {
       }
       health.start(rec, callbacks, () -> servers.stream().filter(ServerProcess::alive)
           .mapToDouble(ServerProcess::cpuSeconds).sum());
-      if (!"idle".equals(scenario)) networkBaseline();
+      if (!"idle".equals(scenario)) baselines.network();
       switch (scenario) {
         case "steady" -> new MixedLoadScenario(this).run(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5),
             intOpt("rate", 20000));
@@ -116,8 +112,8 @@ public final class LoadRun {
         case "idle" -> new IdleScenario(this).run();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
-      if (!"idle".equals(scenario)) storageBaseline();
-      ratios();
+      if (!"idle".equals(scenario)) baselines.storage();
+      baselines.ratios();
       String warning = health.warning();
       summary.put("driver", Map.of(
           "cpu_mean_percent", round(health.driverCpuMean()), "cpu_max_percent", round(health.driverCpuMax),
@@ -130,7 +126,7 @@ public final class LoadRun {
         notes.add("WARNING " + warning);
         System.err.println("WARNING " + warning);
       }
-      summary.put("baselines", baselines);
+      summary.put("baselines", baselines.baselines);
       summary.put("notes", notes);
       Report.write(out, summary, rec);
       System.out.println(Report.json(summary));
@@ -142,7 +138,7 @@ public final class LoadRun {
     }
   }
 
-  private int devicesPlanned() {
+  int devicesPlanned() {
     return switch (scenario) {
       case "steady" -> intOpt("merchants", 1000) * intOpt("devices-per-merchant", 5);
       case "hot" -> intOpt("devices-per-merchant", 50);
@@ -250,7 +246,7 @@ public final class LoadRun {
     return "http://" + t.getHost() + ":" + t.getPort();
   }
 
-  private static int freePort() throws Exception {
+  static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
@@ -375,78 +371,6 @@ public final class LoadRun {
       summary.put("server_events_per_write", round(m.getOrDefault("lockstep_journal_events_total", 0.0) / writes));
       summary.put("server_journal_write_mean_ms", round(1000 * m.getOrDefault("lockstep_journal_write_seconds_sum", 0.0) / writes));
     }
-  }
-
-  // ---- baselines -----------------------------------------------------------------------------
-
-  private int samplePushBytes() {
-    Mutation m = Mutation.newBuilder().setCounter(123456).setHlc(System.currentTimeMillis() << 16)
-        .setAdjustStock(AdjustStock.newBuilder().setItemId("item-7").setDelta(1)).build();
-    ClientFrame one = ClientFrame.newBuilder().setPush(Push.newBuilder().addMutations(m)).build();
-    return one.getSerializedSize() * 2;
-  }
-
-  private void networkBaseline() throws Exception {
-    int port = freePort();
-    String cp = System.getProperty("java.class.path");
-    Process echo = new ProcessBuilder("java", "-Xmx1g", "-cp", cp, EchoServer.class.getName(), String.valueOf(port))
-        .redirectErrorStream(true).redirectOutput(out.resolve("echo.log").toFile()).start();
-    try {
-      await(() -> {
-        try (var s = new java.net.Socket("127.0.0.1", port)) {
-          return true;
-        } catch (Exception e) {
-          return false;
-        }
-      }, 30);
-      int connections = Math.min(devicesPlanned(), intOpt("echo-connections", 1000));
-      var r = NetworkBaseline.run(clients.get(0), URI.create("ws://127.0.0.1:" + port + "/echo"), connections,
-          samplePushBytes(), 2, Math.min(10, Math.max(3, duration / 3)));
-      baselines.put("network", Map.of("what", "plain WebSocket echo (Pekko HTTP, separate JVM) on this host, same client",
-          "frames_per_s", round(r.framesPerSecond()), "rtt_p50_ms", round(r.rttP50Ms()), "rtt_p99_ms", round(r.rttP99Ms()),
-          "connections", r.connections(), "frame_bytes", r.frameBytes(), "in_flight_per_connection", r.inFlight()));
-      System.out.printf("network baseline: %.0f frames/s, rtt p50 %.2f ms p99 %.2f ms%n",
-          r.framesPerSecond(), r.rttP50Ms(), r.rttP99Ms());
-    } finally {
-      echo.destroyForcibly();
-    }
-  }
-
-  private void storageBaseline() throws Exception {
-    Object perWrite = summary.get("server_events_per_write");
-    int batch = perWrite instanceof Number n ? Math.max(1, (int) Math.round(n.doubleValue())) : 50;
-    int merchants = summary.get("merchants") instanceof Number n ? n.intValue() : 1;
-    int writers = Math.min(merchants, 10);
-    long changes = Math.max(1, rec.changesReceived.sum());
-    // The stored event holds the mutation and the record's resolved state, like a Change on the wire.
-    int eventBytes = (int) Math.max(64, rec.changeBytesReceived.sum() / changes);
-    var r = StorageBaseline.run(dbUrl, dbUser, dbPassword, batch, writers, eventBytes, Math.min(10, Math.max(3, duration / 3)));
-    baselines.put("storage", Map.of("what", "JDBC batch inserts into a journal-shaped table, one transaction per batch, same database kind",
-        "rows_per_s", round(r.rowsPerSecond()), "commits_per_s", round(r.commitsPerSecond()), "batch", r.batch(),
-        "writers", r.writers(), "event_bytes", r.eventBytes(), "url", dbUrl.replaceAll("password=[^&]*", "password=***")));
-    System.out.printf("storage baseline: %.0f rows/s (batch %d, %d writers, %d bytes)%n",
-        r.rowsPerSecond(), batch, writers, eventBytes);
-  }
-
-  private void ratios() {
-    Map<String, Object> ratios = new LinkedHashMap<>();
-    double tp = ((Number) summary.getOrDefault("throughput_per_s", 0)).doubleValue();
-    if (baselines.get("storage") instanceof Map<?, ?> s && ((Number) s.get("rows_per_s")).doubleValue() > 0) {
-      ratios.put("throughput_vs_storage", round(tp / ((Number) s.get("rows_per_s")).doubleValue()));
-    }
-    if (baselines.get("network") instanceof Map<?, ?> n) {
-      double frames = ((Number) n.get("frames_per_s")).doubleValue();
-      double pushes = rec.pushesSent.sum() / Math.max(1.0, ((Number) summary.getOrDefault("duration_s", 1)).doubleValue());
-      if (frames > 0 && "steady hot".contains(scenario)) {
-        double mutationsPerPush = rec.mutationsSent.sum() / (double) Math.max(1, rec.pushesSent.sum());
-        ratios.put("throughput_vs_network", round(tp / (frames * mutationsPerPush)));
-      }
-      double rtt = ((Number) n.get("rtt_p50_ms")).doubleValue();
-      double ack = ((Number) summary.getOrDefault("ack_p50_ms", 0)).doubleValue();
-      if (rtt > 0 && ack > 0) ratios.put("ack_p50_vs_echo_rtt_p50", round(ack / rtt));
-      if ("reconnect-storm".equals(scenario) && frames > 0) ratios.put("catchup_changes_vs_echo_frames", round(tp / frames));
-    }
-    baselines.put("ratios", ratios);
   }
 
   static double round(double v) {
