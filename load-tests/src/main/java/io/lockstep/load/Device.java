@@ -157,6 +157,20 @@ final class Device implements WebSocket.Listener {
     return ms.size();
   }
 
+  /** One push of one stock adjustment (+1 or -1 on a random item): the fanout workload. */
+  void pushAdjustStock(long intendedNanos) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    String item = merchant.itemIds.get(random.nextInt(merchant.itemIds.size()));
+    int delta = random.nextBoolean() ? 1 : -1;
+    push(List.of(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(delta)).build()),
+        intendedNanos);
+  }
+
+  /** The counter the next mutation pushed by this device will carry (pacer thread only). */
+  long nextCounter() {
+    return counter + 1;
+  }
+
   /** {@code n} restocks in one push. */
   int pushRestocks(long intendedNanos, int n) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -305,11 +319,12 @@ final class Device implements WebSocket.Listener {
     rec.changesReceived.increment();
     if (change.hasItem()) items.put(change.getItem().getItemId(), change.getItem());
     if (change.hasOrder()) orders.put(change.getOrder().getOrderId(), change.getOrder());
-    if (live && !change.getDeviceId().equals(deviceId)) {
+    if (!change.getDeviceId().equals(deviceId)) {
       Device origin = merchant.byDeviceId.get(change.getDeviceId());
       if (origin != null) {
         long sent = origin.sentAt(change.getCounter());
-        if (sent != 0) rec.recordFanout((now - sent) / 1000);
+        if (live && sent != 0) rec.recordFanout((now - sent) / 1000);
+        rec.delivered(origin, change.getCounter(), now);
       }
     }
     checkCaughtUp();

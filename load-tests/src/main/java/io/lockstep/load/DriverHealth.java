@@ -60,6 +60,20 @@ final class DriverHealth implements AutoCloseable {
     }, 1, 1, TimeUnit.SECONDS);
   }
 
+  /** The driver's own CPU seconds so far (all its threads). */
+  double driverCpuSeconds() {
+    return os.getProcessCpuTime() / 1e9;
+  }
+
+  /** The machine's 1-minute load average, from /proc/loadavg (the JVM's view where that is absent). */
+  static double loadAverage() {
+    try {
+      return Double.parseDouble(java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (java.io.IOException | RuntimeException e) {
+      return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+  }
+
   /** Pacer lateness. */
   void pacerLate(long micros) {
     lag.recordValue(Math.max(0, Math.min(micros, 60_000_000L)));

@@ -3,10 +3,6 @@ package io.lockstep.load;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.config.LockstepConfig;
 import io.lockstep.config.LockstepSettings;
-import io.lockstep.protocol.v1.AdjustStock;
-import io.lockstep.protocol.v1.ClientFrame;
-import io.lockstep.protocol.v1.Mutation;
-import io.lockstep.protocol.v1.Push;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
 import io.lockstep.security.SigningKeys;
@@ -26,7 +22,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,26 +31,26 @@ import java.util.concurrent.TimeUnit;
  * {@code summary.json} and {@code report.html}.
  */
 public final class LoadRun {
-  private final Map<String, String> opts;
-  private final String scenario;
-  private final double duration;
-  private final Path out;
-  private final Recorder rec = new Recorder();
-  private final DriverHealth health = new DriverHealth();
-  private final Map<String, Object> summary = new LinkedHashMap<>();
-  private final Map<String, Object> baselines = new LinkedHashMap<>();
-  private final List<String> notes = new ArrayList<>();
+  final Map<String, String> opts;
+  final String scenario;
+  final double duration;
+  final Path out;
+  final Recorder rec = new Recorder();
+  final DriverHealth health = new DriverHealth();
+  final Map<String, Object> summary = new LinkedHashMap<>();
+  final List<String> notes = new ArrayList<>();
   private final ExecutorService callbacks;
-  private final List<HttpClient> clients = new ArrayList<>();
+  final List<HttpClient> clients = new ArrayList<>();
   private final Path jar;
-  private TokenService tokens;
-  private String serviceToken;
+  private final SameRunBaselines baselines = new SameRunBaselines(this);
+  TokenService tokens;
+  String serviceToken;
   private Map<String, String> serverEnv = new HashMap<>();
-  private final List<ServerProcess> servers = new ArrayList<>();
+  final List<ServerProcess> servers = new ArrayList<>();
   private List<URI> targets = new ArrayList<>();
-  private String dbUrl;
-  private String dbUser = "";
-  private String dbPassword = "";
+  String dbUrl;
+  String dbUser = "";
+  String dbPassword = "";
 
   private LoadRun(String scenario, Map<String, String> opts) throws Exception {
     this.scenario = scenario;
@@ -73,8 +68,9 @@ public final class LoadRun {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
-      System.err.println("usage: load-tests/run steady|hot|reconnect-storm|idle|chaos [--duration S] [--out DIR]"
-          + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]");
+      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos [--duration S] [--out DIR]"
+          + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]"
+          + " (fanout: [--rates R1,R2,…] [--step-seconds S] [--warmup-seconds S] [--drain-seconds S])");
       System.exit(2);
     }
     Map<String, String> opts = new HashMap<>();
@@ -93,8 +89,10 @@ public final class LoadRun {
     Files.createDirectories(out);
     summary.put("scenario", scenario);
     summary.put("started", java.time.Instant.now().toString());
-    summary.put("machine", Map.of("cores", health.cores, "load_average_at_start",
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+    Map<String, Object> machine = new LinkedHashMap<>();
+    machine.put("cores", health.cores);
+    machine.put("load_average_at_start", DriverHealth.loadAverage());
+    summary.put("machine", machine);
     try {
       setUpServer();
       for (int i = 0; i < Math.max(1, devicesPlanned() / 2000 + 1); i++) {
@@ -102,17 +100,20 @@ public final class LoadRun {
       }
       health.start(rec, callbacks, () -> servers.stream().filter(ServerProcess::alive)
           .mapToDouble(ServerProcess::cpuSeconds).sum());
-      if (!"idle".equals(scenario)) networkBaseline();
+      if (!"idle".equals(scenario)) baselines.network();
       switch (scenario) {
-        case "steady" -> load(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5), intOpt("rate", 20000));
-        case "hot" -> load(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
-        case "chaos" -> load(intOpt("merchants", 100), intOpt("devices-per-merchant", 3), intOpt("rate", 2000));
-        case "reconnect-storm" -> reconnectStorm();
-        case "idle" -> idle();
+        case "steady" -> new MixedLoadScenario(this).run(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5),
+            intOpt("rate", 20000));
+        case "hot" -> new MixedLoadScenario(this).run(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
+        case "chaos" -> new MixedLoadScenario(this).run(intOpt("merchants", 100), intOpt("devices-per-merchant", 3),
+            intOpt("rate", 2000));
+        case "fanout" -> new FanoutScenario(this).run();
+        case "reconnect-storm" -> new ReconnectStormScenario(this).run();
+        case "idle" -> new IdleScenario(this).run();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
-      if (!"idle".equals(scenario)) storageBaseline();
-      ratios();
+      if (!"idle".equals(scenario)) baselines.storage();
+      baselines.ratios();
       String warning = health.warning();
       summary.put("driver", Map.of(
           "cpu_mean_percent", round(health.driverCpuMean()), "cpu_max_percent", round(health.driverCpuMax),
@@ -120,11 +121,12 @@ public final class LoadRun {
           "event_loop_lag_p99_ms", round(Recorder.ms(health.lagTotal, 99)),
           "saturated", warning != null));
       summary.put("server_cpu_mean_percent", round(health.serverCpuMean()));
+      machine.put("load_average_at_end", DriverHealth.loadAverage());
       if (warning != null) {
         notes.add("WARNING " + warning);
         System.err.println("WARNING " + warning);
       }
-      summary.put("baselines", baselines);
+      summary.put("baselines", baselines.baselines);
       summary.put("notes", notes);
       Report.write(out, summary, rec);
       System.out.println(Report.json(summary));
@@ -136,17 +138,18 @@ public final class LoadRun {
     }
   }
 
-  private int devicesPlanned() {
+  int devicesPlanned() {
     return switch (scenario) {
       case "steady" -> intOpt("merchants", 1000) * intOpt("devices-per-merchant", 5);
       case "hot" -> intOpt("devices-per-merchant", 50);
       case "chaos" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 3);
+      case "fanout" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 5);
       case "reconnect-storm" -> intOpt("merchants", 20) * intOpt("devices-per-merchant", 100);
       default -> intOpt("devices", 15000);
     };
   }
 
-  private int intOpt(String name, int fallback) {
+  int intOpt(String name, int fallback) {
     return Integer.parseInt(opts.getOrDefault(name, String.valueOf(fallback)));
   }
 
@@ -238,12 +241,12 @@ public final class LoadRun {
     summary.put("cluster", described);
   }
 
-  private String httpBase() {
+  String httpBase() {
     URI t = targets.get(0);
     return "http://" + t.getHost() + ":" + t.getPort();
   }
 
-  private static int freePort() throws Exception {
+  static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
@@ -251,7 +254,7 @@ public final class LoadRun {
 
   // ---- devices -------------------------------------------------------------------------------
 
-  private List<Merchant> createFleet(String prefix, int merchants, int devicesPerMerchant, int items) {
+  List<Merchant> createFleet(String prefix, int merchants, int devicesPerMerchant, int items) {
     List<Merchant> fleet = new ArrayList<>();
     String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
     for (int m = 0; m < merchants; m++) {
@@ -265,8 +268,22 @@ public final class LoadRun {
     return fleet;
   }
 
+  /** A fleet connected, each merchant's catalog created and acknowledged: where a load starts. */
+  record ReadyFleet(List<Merchant> merchants, List<Device> devices, long connected, double connectSeconds) {}
+
+  ReadyFleet connectWithCatalogs(String prefix, int merchants, int devicesPerMerchant) throws InterruptedException {
+    List<Merchant> fleet = createFleet(prefix, merchants, devicesPerMerchant, intOpt("items", 20));
+    List<Device> devices = devicesOf(fleet);
+    double connectSeconds = connectAll(devices, 200);
+    long connected = devices.stream().filter(Device::isOpen).count();
+    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
+    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
+    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
+    return new ReadyFleet(fleet, devices, connected, connectSeconds);
+  }
+
   /** Connects devices, at most {@code parallel} handshakes at a time; returns seconds taken. */
-  private double connectAll(List<Device> devices, int parallel) {
+  double connectAll(List<Device> devices, int parallel) {
     long start = System.nanoTime();
     List<CompletableFuture<Long>> window = new ArrayList<>();
     int i = 0;
@@ -286,11 +303,11 @@ public final class LoadRun {
     return (System.nanoTime() - start) / 1e9;
   }
 
-  private static List<Device> devicesOf(List<Merchant> fleet) {
+  static List<Device> devicesOf(List<Merchant> fleet) {
     return fleet.stream().flatMap(m -> m.devices.stream()).toList();
   }
 
-  private static boolean await(java.util.function.BooleanSupplier condition, double seconds) throws InterruptedException {
+  static boolean await(java.util.function.BooleanSupplier condition, double seconds) throws InterruptedException {
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     while (System.nanoTime() < deadline) {
       if (condition.getAsBoolean()) return true;
@@ -300,7 +317,7 @@ public final class LoadRun {
   }
 
   /** Every device has all its mutations acknowledged and has applied everything up to the head. */
-  private boolean drain(List<Merchant> fleet, double seconds) throws Exception {
+  boolean drain(List<Merchant> fleet, double seconds) throws Exception {
     List<Device> devices = devicesOf(fleet);
     // Devices the server closed reconnect and re-send their outbox, as a real client would, so
     // that what was stored without an ack is settled (Welcome.last_counter, DUPLICATE acks).
@@ -320,118 +337,8 @@ public final class LoadRun {
         seconds);
   }
 
-  // ---- scenarios -----------------------------------------------------------------------------
-
-  /**
-   * steady and hot: open-loop offered load of mixed sales (order + line + stock -1, one push) and
-   * restocks (stock +1), spread over all devices; latency is measured from the intended send time,
-   * so a push held back by the in-flight limit counts its wait (no coordinated omission).
-   */
-  private void load(int merchants, int perMerchant, int rate) throws Exception {
-    List<Merchant> fleet = createFleet(scenario, merchants, perMerchant, intOpt("items", 20));
-    List<Device> devices = devicesOf(fleet);
-    double connectSeconds = connectAll(devices, 200);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    System.out.printf("connected %d/%d devices in %.1f s%n", connected, devices.size(), connectSeconds);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
-
-    double saleShare = Double.parseDouble(opts.getOrDefault("sale-share", "0.5"));
-    double mutationsPerPush = saleShare * 3 + (1 - saleShare);
-    double pushesPerDevicePerSecond = rate / mutationsPerPush / devices.size();
-    long interval = (long) (1e9 / pushesPerDevicePerSecond);
-    int maxInFlight = intOpt("max-in-flight", 8);
-    double warmup = Math.min(5, duration / 5);
-    long start = System.nanoTime();
-    for (Device d : devices) d.nextSendNanos = start + ThreadLocalRandom.current().nextLong(interval);
-    long end = start + (long) ((warmup + duration) * 1e9);
-    long measureFrom = start + (long) (warmup * 1e9);
-    long acceptedAtMeasure = -1;
-    long lastTick = System.nanoTime();
-    boolean chaos = "chaos".equals(scenario) && servers.size() > 1;
-    long killAt = measureFrom + (long) (duration / 4 * 1e9);
-    long restartAt = measureFrom + (long) (duration / 2 * 1e9);
-    long nextReconnectScan = start;
-    ServerProcess victim = chaos ? servers.get(servers.size() - 1) : null;
-    List<Map<String, Object>> events = new ArrayList<>();
-    boolean killed = false;
-    boolean restarted = false;
-    while (true) {
-      long now = System.nanoTime();
-      if (now >= end) break;
-      if (chaos && !killed && now >= killAt) {
-        victim.kill();
-        killed = true;
-        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "SIGKILL node " + servers.size()));
-        System.out.println("chaos: killed node " + servers.size());
-      }
-      if (chaos && killed && !restarted && now >= restartAt) {
-        victim.start();
-        restarted = true;
-        events.add(Map.of("t_s", round((now - start) / 1e9), "event", "restarted node " + servers.size()));
-        System.out.println("chaos: restarted node " + servers.size());
-      }
-      if (now >= nextReconnectScan) {
-        reconnectClosed(devices);
-        nextReconnectScan = now + 500_000_000L;
-      }
-      if (acceptedAtMeasure < 0 && now >= measureFrom) {
-        acceptedAtMeasure = rec.acceptedMutations.sum();
-        rec.measuring = true;
-      }
-      health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
-      lastTick = now;
-      for (Device d : devices) {
-        while (d.nextSendNanos <= now && d.pushesInFlight.get() < maxInFlight && d.isOpen()) {
-          d.pushMixed(d.nextSendNanos, saleShare);
-          d.nextSendNanos += interval;
-        }
-      }
-      Thread.sleep(2);
-    }
-    double measured = (System.nanoTime() - measureFrom) / 1e9;
-    long accepted = rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
-    rec.measuring = false;
-    if (chaos) {
-      summary.put("chaos_events", events);
-      // Let devices of the killed node reconnect and re-send their outbox before draining.
-      long until = System.nanoTime() + 60_000_000_000L;
-      while (System.nanoTime() < until && devices.stream().anyMatch(d -> !d.outbox.isEmpty() || !d.isOpen())) {
-        reconnectClosed(devices);
-        Thread.sleep(500);
-      }
-      summary.put("reconnects", rec.reconnects.sum());
-    }
-    long backlog = devices.stream().mapToLong(d -> Math.max(0, (System.nanoTime() - d.nextSendNanos) / interval)).sum();
-    boolean drained = drain(fleet, chaos ? 60 : 30);
-    Verifier.Result v = new Verifier(httpBase(), serviceToken).verify(fleet);
-
-    summary.put("merchants", merchants);
-    summary.put("devices", devices.size());
-    summary.put("devices_connected", connected);
-    summary.put("connect_seconds", round(connectSeconds));
-    summary.put("offered_per_s", rate);
-    summary.put("duration_s", round(measured));
-    summary.put("warmup_s", warmup);
-    summary.put("throughput_per_s", round(accepted / measured));
-    summary.put("pushes_not_sent_at_end", backlog);
-    putLatencies();
-    summary.put("changes_received_per_s", round(rec.changesReceived.sum() / (measured + warmup)));
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    summary.put("rejected", rec.rejectedMutations.sum());
-    summary.put("lost", v.lost());
-    summary.put("converged", v.converged() && drained);
-    summary.put("divergent_devices", v.divergentDevices());
-    summary.put("dropped_unacknowledged_by_last_counter", v.droppedUnacknowledged());
-    summary.put("dropped_unacknowledged_absent_orders", v.droppedAndAbsentOrders());
-    if (v.firstDifference() != null) notes.add("first divergent device: " + v.firstDifference());
-    serverFacts();
-    devices.forEach(Device::close);
-  }
-
   /** Devices the server closed (or whose node died) reconnect to a live node and resume. */
-  private void reconnectClosed(List<Device> devices) {
+  void reconnectClosed(List<Device> devices) {
     List<Integer> live = new ArrayList<>();
     for (int i = 0; i < targets.size(); i++) {
       if (servers.isEmpty() || servers.get(i).alive()) live.add(i);
@@ -447,23 +354,14 @@ public final class LoadRun {
     }
   }
 
-  private void putLatencies() {
-    summary.put("ack_p50_ms", round(Recorder.ms(rec.ackTotal, 50)));
-    summary.put("ack_p99_ms", round(Recorder.ms(rec.ackTotal, 99)));
-    summary.put("ack_max_ms", round(rec.ackTotal.getMaxValue() / 1000.0));
-    summary.put("fanout_p50_ms", round(Recorder.ms(rec.fanoutTotal, 50)));
-    summary.put("fanout_p99_ms", round(Recorder.ms(rec.fanoutTotal, 99)));
-    summary.put("fanout_max_ms", round(rec.fanoutTotal.getMaxValue() / 1000.0));
-  }
-
-  private Map<String, Long> errorKinds() {
+  Map<String, Long> errorKinds() {
     Map<String, Long> kinds = new LinkedHashMap<>();
     rec.errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
     return kinds;
   }
 
   /** Group-commit facts from the node's own metrics: mean events per journal write, write time. */
-  private void serverFacts() {
+  void serverFacts() {
     if (servers.isEmpty()) return;
     Map<String, Double> m = Verifier.metrics(servers.get(0).managementPort,
         "lockstep_journal_events_total", "lockstep_journal_write_seconds_count", "lockstep_journal_write_seconds_sum");
@@ -473,229 +371,6 @@ public final class LoadRun {
       summary.put("server_events_per_write", round(m.getOrDefault("lockstep_journal_events_total", 0.0) / writes));
       summary.put("server_journal_write_mean_ms", round(1000 * m.getOrDefault("lockstep_journal_write_seconds_sum", 0.0) / writes));
     }
-  }
-
-  /**
-   * Thousands of devices go offline, their merchants move on by {@code behind} changes, and all
-   * devices reconnect at once; then one device catches up from far behind (journal path).
-   */
-  private void reconnectStorm() throws Exception {
-    int behind = intOpt("behind", 1000);
-    List<Merchant> fleet = createFleet("storm", intOpt("merchants", 20), intOpt("devices-per-merchant", 100), 20);
-    List<Device> devices = devicesOf(fleet);
-    connectAll(devices, 200);
-    for (Merchant m : fleet) m.devices.get(0).pushCatalog(System.nanoTime());
-    await(() -> devices.stream().allMatch(d -> d.outbox.isEmpty()), 60);
-    await(() -> devices.stream().allMatch(d -> d.appliedSeq >= d.merchant.itemIds.size()), 30);
-    for (Device d : devices) d.close();
-    await(() -> devices.stream().allMatch(d -> d.closed.isDone()), 30);
-    // One writer per merchant moves it on while its devices are away.
-    List<Merchant> writers = new ArrayList<>();
-    for (Merchant m : fleet) {
-      Merchant w = new Merchant(m.id, 0);
-      Device writer = new Device(m, "writer", tokens.mint(new DevicePrincipal(m.id, "writer")), rec);
-      w.add(writer);
-      m.byDeviceId.put("writer", writer);
-      writers.add(w);
-    }
-    List<Device> writerDevices = devicesOf(writers);
-    connectAll(writerDevices, 200);
-    for (int sent = 0; sent < behind; sent += 100) {
-      for (Device w : writerDevices) w.pushRestocks(System.nanoTime(), Math.min(100, behind - sent));
-      await(() -> writerDevices.stream().allMatch(d -> d.pushesInFlight.get() < 4), 60);
-    }
-    await(() -> writerDevices.stream().allMatch(d -> d.outbox.isEmpty()), 120);
-    writerDevices.forEach(Device::close);
-    long changesBefore = rec.changesReceived.sum();
-    rec.measuring = true;
-    long start = System.nanoTime();
-    connectAll(devices, Integer.MAX_VALUE);
-    // A device whose connection failed retries (after 0.5 s), as a real one would with its backoff.
-    await(() -> {
-      reconnectClosed(devices);
-      return devices.stream().allMatch(d -> d.caughtUp.isDone());
-    }, intOpt("storm-timeout", 180));
-    double seconds = (System.nanoTime() - start) / 1e9;
-    rec.measuring = false;
-    long caughtUp = devices.stream().filter(d -> d.caughtUp.isDone()).count();
-    boolean all = caughtUp == devices.size();
-    summary.put("devices_caught_up", caughtUp);
-    long delivered = rec.changesReceived.sum() - changesBefore;
-    summary.put("devices", devices.size());
-    summary.put("merchants", fleet.size());
-    summary.put("behind_changes", behind);
-    summary.put("storm_seconds", round(seconds));
-    summary.put("storm_all_caught_up", all);
-    summary.put("throughput_per_s", round(delivered / seconds));
-    summary.put("throughput_unit", "catch-up changes delivered per second, all devices");
-    synchronized (rec) {
-      rec.catchUpTotal.add(rec.catchUp.getIntervalHistogram());
-    }
-    summary.put("catchup_p50_ms", round(Recorder.ms(rec.catchUpTotal, 50)));
-    summary.put("catchup_p99_ms", round(Recorder.ms(rec.catchUpTotal, 99)));
-    Verifier.Result v = new Verifier(httpBase(), serviceToken).verify(fleet);
-    summary.put("lost", v.lost());
-    summary.put("converged", v.converged());
-    devices.forEach(Device::close);
-
-    // One device, far behind: served from the journal at the device's pace.
-    int deep = intOpt("deep", 50000);
-    List<Merchant> single = createFleet("deep", 1, 1, 20);
-    Merchant m = single.get(0);
-    Device writer = new Device(m, "writer", tokens.mint(new DevicePrincipal(m.id, "writer")), rec);
-    m.add(writer);
-    connectAll(List.of(writer), 1);
-    writer.pushCatalog(System.nanoTime());
-    for (int sent = 0; sent < deep; sent += 500) {
-      writer.pushRestocks(System.nanoTime(), Math.min(500, deep - sent));
-      await(() -> writer.pushesInFlight.get() < 6, 60);
-    }
-    await(() -> writer.outbox.isEmpty(), 120);
-    writer.close();
-    Device reader = m.devices.get(0);
-    long before = rec.changesReceived.sum();
-    long t0 = System.nanoTime();
-    connectAll(List.of(reader), 1);
-    boolean done = await(() -> reader.caughtUp.isDone(), 120);
-    double s = (System.nanoTime() - t0) / 1e9;
-    long got = rec.changesReceived.sum() - before;
-    summary.put("single_device_catchup", Map.of("changes", got, "seconds", round(s),
-        "changes_per_s", round(got / s), "complete", done));
-    reader.close();
-    summary.put("ack_p50_ms", 0);
-    summary.put("ack_p99_ms", 0);
-    summary.put("fanout_p50_ms", 0);
-    summary.put("fanout_p99_ms", 0);
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    notes.add("ack/fanout are not measured in reconnect-storm (no live load); see catchup_* and single_device_catchup");
-  }
-
-  /** As many idle, subscribed connections as the file-descriptor limits allow; memory per connection. */
-  private void idle() throws Exception {
-    int n = intOpt("devices", 15000);
-    int perMerchant = intOpt("devices-per-merchant", 5);
-    ServerProcess server = servers.isEmpty() ? null : servers.get(0);
-    // Warm the code paths with one merchant, then measure from there.
-    List<Merchant> warm = createFleet("idle-warm", 1, perMerchant, 1);
-    connectAll(devicesOf(warm), 10);
-    long heapBefore = server == null ? 0 : server.heapAfterGc();
-    long rssBefore = server == null ? 0 : server.rssBytes();
-    Runtime rt = Runtime.getRuntime();
-    System.gc();
-    long driverBefore = rt.totalMemory() - rt.freeMemory();
-    List<Merchant> fleet = createFleet("idle", n / perMerchant, perMerchant, 1);
-    List<Device> devices = devicesOf(fleet);
-    double connectSeconds = connectAll(devices, 500);
-    long connected = devices.stream().filter(Device::isOpen).count();
-    rec.measuring = true;
-    long end = System.nanoTime() + (long) (duration * 1e9);
-    while (System.nanoTime() < end) {
-      Thread.sleep(Math.min(30_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
-      devices.forEach(Device::ping);
-    }
-    rec.measuring = false;
-    long stillOpen = devices.stream().filter(Device::isOpen).count();
-    long heapAfter = server == null ? 0 : server.heapAfterGc();
-    long rssAfter = server == null ? 0 : server.rssBytes();
-    System.gc();
-    long driverAfter = rt.totalMemory() - rt.freeMemory();
-    summary.put("devices", n);
-    summary.put("devices_connected", connected);
-    summary.put("devices_open_at_end", stillOpen);
-    summary.put("connect_seconds", round(connectSeconds));
-    summary.put("connections_per_s", round(connected / connectSeconds));
-    summary.put("throughput_per_s", 0);
-    summary.put("ack_p50_ms", 0);
-    summary.put("ack_p99_ms", 0);
-    summary.put("fanout_p50_ms", 0);
-    summary.put("fanout_p99_ms", 0);
-    if (connected > 0 && server != null) {
-      summary.put("server_heap_bytes_per_connection", (heapAfter - heapBefore) / connected);
-      summary.put("server_rss_bytes_per_connection", (rssAfter - rssBefore) / connected);
-      summary.put("server_heap_after_gc_mb", heapAfter / 1_000_000);
-      summary.put("server_rss_mb", rssAfter / 1_000_000);
-    }
-    summary.put("driver_heap_bytes_per_connection", connected == 0 ? 0 : (driverAfter - driverBefore) / connected);
-    summary.put("errors", rec.errors.sum());
-    summary.put("error_kinds", errorKinds());
-    summary.put("lost", 0);
-    summary.put("converged", stillOpen == connected);
-    summary.put("fd_limit_note", "each process is limited to `ulimit -n` descriptors; driver and node each hold one per connection");
-    devices.forEach(Device::close);
-    devicesOf(warm).forEach(Device::close);
-  }
-
-  // ---- baselines -----------------------------------------------------------------------------
-
-  private int samplePushBytes() {
-    Mutation m = Mutation.newBuilder().setCounter(123456).setHlc(System.currentTimeMillis() << 16)
-        .setAdjustStock(AdjustStock.newBuilder().setItemId("item-7").setDelta(1)).build();
-    ClientFrame one = ClientFrame.newBuilder().setPush(Push.newBuilder().addMutations(m)).build();
-    return one.getSerializedSize() * 2;
-  }
-
-  private void networkBaseline() throws Exception {
-    int port = freePort();
-    String cp = System.getProperty("java.class.path");
-    Process echo = new ProcessBuilder("java", "-Xmx1g", "-cp", cp, EchoServer.class.getName(), String.valueOf(port))
-        .redirectErrorStream(true).redirectOutput(out.resolve("echo.log").toFile()).start();
-    try {
-      await(() -> {
-        try (var s = new java.net.Socket("127.0.0.1", port)) {
-          return true;
-        } catch (Exception e) {
-          return false;
-        }
-      }, 30);
-      int connections = Math.min(devicesPlanned(), intOpt("echo-connections", 1000));
-      var r = NetworkBaseline.run(clients.get(0), URI.create("ws://127.0.0.1:" + port + "/echo"), connections,
-          samplePushBytes(), 2, Math.min(10, Math.max(3, duration / 3)));
-      baselines.put("network", Map.of("what", "plain WebSocket echo (Pekko HTTP, separate JVM) on this host, same client",
-          "frames_per_s", round(r.framesPerSecond()), "rtt_p50_ms", round(r.rttP50Ms()), "rtt_p99_ms", round(r.rttP99Ms()),
-          "connections", r.connections(), "frame_bytes", r.frameBytes(), "in_flight_per_connection", r.inFlight()));
-      System.out.printf("network baseline: %.0f frames/s, rtt p50 %.2f ms p99 %.2f ms%n",
-          r.framesPerSecond(), r.rttP50Ms(), r.rttP99Ms());
-    } finally {
-      echo.destroyForcibly();
-    }
-  }
-
-  private void storageBaseline() throws Exception {
-    Object perWrite = summary.get("server_events_per_write");
-    int batch = perWrite instanceof Number n ? Math.max(1, (int) Math.round(n.doubleValue())) : 50;
-    int merchants = summary.get("merchants") instanceof Number n ? n.intValue() : 1;
-    int writers = Math.min(merchants, 10);
-    long changes = Math.max(1, rec.changesReceived.sum());
-    // The stored event holds the mutation and the record's resolved state, like a Change on the wire.
-    int eventBytes = (int) Math.max(64, rec.changeBytesReceived.sum() / changes);
-    var r = StorageBaseline.run(dbUrl, dbUser, dbPassword, batch, writers, eventBytes, Math.min(10, Math.max(3, duration / 3)));
-    baselines.put("storage", Map.of("what", "JDBC batch inserts into a journal-shaped table, one transaction per batch, same database kind",
-        "rows_per_s", round(r.rowsPerSecond()), "commits_per_s", round(r.commitsPerSecond()), "batch", r.batch(),
-        "writers", r.writers(), "event_bytes", r.eventBytes(), "url", dbUrl.replaceAll("password=[^&]*", "password=***")));
-    System.out.printf("storage baseline: %.0f rows/s (batch %d, %d writers, %d bytes)%n",
-        r.rowsPerSecond(), batch, writers, eventBytes);
-  }
-
-  private void ratios() {
-    Map<String, Object> ratios = new LinkedHashMap<>();
-    double tp = ((Number) summary.getOrDefault("throughput_per_s", 0)).doubleValue();
-    if (baselines.get("storage") instanceof Map<?, ?> s && ((Number) s.get("rows_per_s")).doubleValue() > 0) {
-      ratios.put("throughput_vs_storage", round(tp / ((Number) s.get("rows_per_s")).doubleValue()));
-    }
-    if (baselines.get("network") instanceof Map<?, ?> n) {
-      double frames = ((Number) n.get("frames_per_s")).doubleValue();
-      double pushes = rec.pushesSent.sum() / Math.max(1.0, ((Number) summary.getOrDefault("duration_s", 1)).doubleValue());
-      if (frames > 0 && "steady hot".contains(scenario)) {
-        double mutationsPerPush = rec.mutationsSent.sum() / (double) Math.max(1, rec.pushesSent.sum());
-        ratios.put("throughput_vs_network", round(tp / (frames * mutationsPerPush)));
-      }
-      double rtt = ((Number) n.get("rtt_p50_ms")).doubleValue();
-      double ack = ((Number) summary.getOrDefault("ack_p50_ms", 0)).doubleValue();
-      if (rtt > 0 && ack > 0) ratios.put("ack_p50_vs_echo_rtt_p50", round(ack / rtt));
-      if ("reconnect-storm".equals(scenario) && frames > 0) ratios.put("catchup_changes_vs_echo_frames", round(tp / frames));
-    }
-    baselines.put("ratios", ratios);
   }
 
   static double round(double v) {

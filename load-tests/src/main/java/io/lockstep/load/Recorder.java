@@ -31,6 +31,14 @@ final class Recorder {
   final LongAdder reconnects = new LongAdder();
   final java.util.concurrent.ConcurrentHashMap<String, LongAdder> errorKinds = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** Told of every change a device receives from another device of its merchant. */
+  interface DeliveryListener {
+    void delivered(Device origin, long counter, long receivedNanos);
+  }
+
+  /** Set by scenarios that follow each update to every receiver (fanout); null otherwise. */
+  volatile DeliveryListener deliveries;
+
   /** Samples are recorded only while true: warm-up and drain are excluded. */
   volatile boolean measuring;
 
@@ -44,15 +52,29 @@ final class Recorder {
   }
 
   void recordAck(long micros) {
-    if (measuring) ack.recordValue(Math.max(0, Math.min(micros, HIGHEST_US)));
+    if (measuring) ack.recordValue(clampMicros(micros));
   }
 
   void recordFanout(long micros) {
-    if (measuring) fanout.recordValue(Math.max(0, Math.min(micros, HIGHEST_US)));
+    if (measuring) fanout.recordValue(clampMicros(micros));
+  }
+
+  void delivered(Device origin, long counter, long receivedNanos) {
+    DeliveryListener listener = deliveries;
+    if (listener != null) listener.delivered(origin, counter, receivedNanos);
+  }
+
+  static long clampMicros(long micros) {
+    return Math.max(0, Math.min(micros, HIGHEST_US));
+  }
+
+  /** A concurrent histogram of microseconds with the same range and precision as the others. */
+  static org.HdrHistogram.Recorder micros() {
+    return new org.HdrHistogram.Recorder(HIGHEST_US, 3);
   }
 
   void recordCatchUp(long micros) {
-    catchUp.recordValue(Math.max(0, Math.min(micros, HIGHEST_US)));
+    catchUp.recordValue(clampMicros(micros));
   }
 
   /**

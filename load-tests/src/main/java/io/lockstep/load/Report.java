@@ -69,6 +69,7 @@ final class Report {
         b.append("<p class='").append(s.startsWith("WARNING") ? "warn" : "").append("'>").append(esc(s)).append("</p>");
       }
     }
+    if (summary.get("steps") instanceof List<?> steps && !steps.isEmpty()) steps(b, steps, summary);
     List<double[]> t;
     synchronized (rec) {
       t = List.copyOf(rec.timeline);
@@ -89,6 +90,73 @@ final class Report {
     row(b, "catch-up (ms)", rec.catchUpTotal, ps);
     b.append("</table><h2>summary.json</h2><pre>").append(esc(json(summary))).append("</pre></body></html>\n");
     return b.toString();
+  }
+
+  /** Stepped scenarios (fanout): fan-out p99 against offered rate, the knee, a row per step. */
+  private static void steps(StringBuilder b, List<?> steps, Map<String, Object> summary) {
+    b.append("<h2>Fan-out p99 against offered rate</h2><p>Knee: <b>").append(summary.get("knee_updates_per_s"))
+        .append(" updates/s</b> (").append(esc(String.valueOf(summary.get("knee_rule")))).append(").</p>");
+    b.append(stepChart(steps, Double.parseDouble(String.valueOf(summary.getOrDefault("knee_p99_ms", "25")))));
+    b.append("<table><tr><th>offered/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th>"
+        + "<th>deliveries/s</th><th>acked/s</th><th>delivered</th><th>node cores</th><th>node ms/ack</th></tr>");
+    for (Object o : steps) {
+      Map<?, ?> s = (Map<?, ?>) o;
+      Map<?, ?> f = (Map<?, ?>) s.get("fanout");
+      b.append("<tr>");
+      for (Object v : new Object[] {s.get("offered_per_s"), f.get("p50_ms"), f.get("p99_ms"), f.get("p99.9_ms"),
+          f.get("max_ms"), s.get("deliveries_per_s"), s.get("acked_per_s"), s.get("everything_delivered"),
+          s.get("node_cores"), s.get("node_cpu_ms_per_ack")}) {
+        b.append("<td>").append(v == null ? "-" : esc(String.valueOf(v))).append("</td>");
+      }
+      b.append("</tr>");
+    }
+    b.append("</table>");
+  }
+
+  /** Steps evenly spaced on x (labelled by rate), p99 on a log scale, the knee threshold dashed. */
+  private static String stepChart(List<?> steps, double thresholdMs) {
+    int w = 900;
+    int h = 260;
+    int left = 60;
+    int bottom = 40;
+    double maxMs = thresholdMs;
+    for (Object o : steps) maxMs = Math.max(maxMs, p99((Map<?, ?>) o));
+    double top = Math.pow(10, Math.ceil(Math.log10(Math.max(10, maxMs))));
+    double bottomMs = 0.1;
+    java.util.function.DoubleUnaryOperator y = ms -> h - (h - 10) * (Math.log10(Math.max(bottomMs, ms) / bottomMs)
+        / Math.log10(top / bottomMs));
+    double dx = (w - left - 40) / (double) Math.max(1, steps.size() - 1);
+    StringBuilder s = new StringBuilder("<svg width='" + w + "' height='" + (h + bottom) + "' xmlns='http://www.w3.org/2000/svg'>");
+    s.append("<line x1='").append(left).append("' y1='").append(h).append("' x2='").append(w).append("' y2='").append(h)
+        .append("' stroke='#999'/><line x1='").append(left).append("' y1='0' x2='").append(left).append("' y2='").append(h)
+        .append("' stroke='#999'/>");
+    for (double g = bottomMs; g <= top * 1.0001; g *= 10) {
+      s.append("<text x='2' y='").append(fmt(y.applyAsDouble(g) + 4)).append("' font-size='11'>").append(fmt(g)).append(" ms</text>");
+    }
+    s.append("<line x1='").append(left).append("' x2='").append(w).append("' y1='").append(fmt(y.applyAsDouble(thresholdMs)))
+        .append("' y2='").append(fmt(y.applyAsDouble(thresholdMs))).append("' stroke='#d62728' stroke-dasharray='6,4'/>")
+        .append("<text x='").append(w - 120).append("' y='").append(fmt(y.applyAsDouble(thresholdMs) - 4))
+        .append("' font-size='11' fill='#d62728'>p99 ").append(fmt(thresholdMs)).append(" ms</text>");
+    s.append("<polyline fill='none' stroke='").append(COLORS[0]).append("' points='");
+    for (int i = 0; i < steps.size(); i++) {
+      s.append(fmt(left + 20 + i * dx)).append(',').append(fmt(y.applyAsDouble(p99((Map<?, ?>) steps.get(i))))).append(' ');
+    }
+    s.append("'/>");
+    for (int i = 0; i < steps.size(); i++) {
+      Map<?, ?> step = (Map<?, ?>) steps.get(i);
+      double x = left + 20 + i * dx;
+      String color = Boolean.TRUE.equals(step.get("within_knee")) ? COLORS[2] : COLORS[1];
+      s.append("<circle cx='").append(fmt(x)).append("' cy='").append(fmt(y.applyAsDouble(p99(step))))
+          .append("' r='4' fill='").append(color).append("'/><text x='").append(fmt(x - 15)).append("' y='")
+          .append(h + 16).append("' font-size='11'>").append(step.get("offered_per_s")).append("/s</text>");
+    }
+    s.append("<text x='").append(left).append("' y='").append(h + 34).append("' font-size='12'>fan-out p99 (ms, log scale)")
+        .append(" per offered rate (updates/s); green: within the knee rule, red: not</text>");
+    return s.append("</svg>").toString();
+  }
+
+  private static double p99(Map<?, ?> step) {
+    return ((Number) ((Map<?, ?>) step.get("fanout")).get("p99_ms")).doubleValue();
   }
 
   private static void row(StringBuilder b, String name, Histogram h, double[] ps) {

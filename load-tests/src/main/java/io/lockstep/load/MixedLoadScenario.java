@@ -1,0 +1,130 @@
+package io.lockstep.load;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** {@code steady}, {@code hot} and {@code chaos}: an open-loop mix of sales and restocks over a fleet. */
+final class MixedLoadScenario {
+  private final LoadRun run;
+
+  MixedLoadScenario(LoadRun run) {
+    this.run = run;
+  }
+
+  /**
+   * steady and hot: open-loop offered load of mixed sales (order + line + stock -1, one push) and
+   * restocks (stock +1), spread over all devices; latency is measured from the intended send time,
+   * so a push held back by the in-flight limit counts its wait (no coordinated omission).
+   */
+  void run(int merchants, int perMerchant, int rate) throws Exception {
+    LoadRun.ReadyFleet ready = run.connectWithCatalogs(run.scenario, merchants, perMerchant);
+    List<Merchant> fleet = ready.merchants();
+    List<Device> devices = ready.devices();
+    long connected = ready.connected();
+    double connectSeconds = ready.connectSeconds();
+
+    double saleShare = Double.parseDouble(run.opts.getOrDefault("sale-share", "0.5"));
+    double mutationsPerPush = saleShare * 3 + (1 - saleShare);
+    double pushesPerDevicePerSecond = rate / mutationsPerPush / devices.size();
+    long interval = (long) (1e9 / pushesPerDevicePerSecond);
+    int maxInFlight = run.intOpt("max-in-flight", 8);
+    double warmup = Math.min(5, run.duration / 5);
+    long start = System.nanoTime();
+    for (Device d : devices) d.nextSendNanos = start + ThreadLocalRandom.current().nextLong(interval);
+    long end = start + (long) ((warmup + run.duration) * 1e9);
+    long measureFrom = start + (long) (warmup * 1e9);
+    long acceptedAtMeasure = -1;
+    long lastTick = System.nanoTime();
+    boolean chaos = "chaos".equals(run.scenario) && run.servers.size() > 1;
+    long killAt = measureFrom + (long) (run.duration / 4 * 1e9);
+    long restartAt = measureFrom + (long) (run.duration / 2 * 1e9);
+    long nextReconnectScan = start;
+    ServerProcess victim = chaos ? run.servers.get(run.servers.size() - 1) : null;
+    List<Map<String, Object>> events = new ArrayList<>();
+    boolean killed = false;
+    boolean restarted = false;
+    while (true) {
+      long now = System.nanoTime();
+      if (now >= end) break;
+      if (chaos && !killed && now >= killAt) {
+        victim.kill();
+        killed = true;
+        events.add(Map.of("t_s", LoadRun.round((now - start) / 1e9), "event", "SIGKILL node " + run.servers.size()));
+        System.out.println("chaos: killed node " + run.servers.size());
+      }
+      if (chaos && killed && !restarted && now >= restartAt) {
+        victim.start();
+        restarted = true;
+        events.add(Map.of("t_s", LoadRun.round((now - start) / 1e9), "event", "restarted node " + run.servers.size()));
+        System.out.println("chaos: restarted node " + run.servers.size());
+      }
+      if (now >= nextReconnectScan) {
+        run.reconnectClosed(devices);
+        nextReconnectScan = now + 500_000_000L;
+      }
+      if (acceptedAtMeasure < 0 && now >= measureFrom) {
+        acceptedAtMeasure = run.rec.acceptedMutations.sum();
+        run.rec.measuring = true;
+      }
+      run.health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
+      lastTick = now;
+      for (Device d : devices) {
+        while (d.nextSendNanos <= now && d.pushesInFlight.get() < maxInFlight && d.isOpen()) {
+          d.pushMixed(d.nextSendNanos, saleShare);
+          d.nextSendNanos += interval;
+        }
+      }
+      Thread.sleep(2);
+    }
+    double measured = (System.nanoTime() - measureFrom) / 1e9;
+    long accepted = run.rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
+    run.rec.measuring = false;
+    if (chaos) {
+      run.summary.put("chaos_events", events);
+      // Let devices of the killed node reconnect and re-send their outbox before draining.
+      long until = System.nanoTime() + 60_000_000_000L;
+      while (System.nanoTime() < until && devices.stream().anyMatch(d -> !d.outbox.isEmpty() || !d.isOpen())) {
+        run.reconnectClosed(devices);
+        Thread.sleep(500);
+      }
+      run.summary.put("reconnects", run.rec.reconnects.sum());
+    }
+    long backlog = devices.stream().mapToLong(d -> Math.max(0, (System.nanoTime() - d.nextSendNanos) / interval)).sum();
+    boolean drained = run.drain(fleet, chaos ? 60 : 30);
+    Verifier.Result v = new Verifier(run.httpBase(), run.serviceToken).verify(fleet);
+
+    run.summary.put("merchants", merchants);
+    run.summary.put("devices", devices.size());
+    run.summary.put("devices_connected", connected);
+    run.summary.put("connect_seconds", LoadRun.round(connectSeconds));
+    run.summary.put("offered_per_s", rate);
+    run.summary.put("duration_s", LoadRun.round(measured));
+    run.summary.put("warmup_s", warmup);
+    run.summary.put("throughput_per_s", LoadRun.round(accepted / measured));
+    run.summary.put("pushes_not_sent_at_end", backlog);
+    putLatencies();
+    run.summary.put("changes_received_per_s", LoadRun.round(run.rec.changesReceived.sum() / (measured + warmup)));
+    run.summary.put("errors", run.rec.errors.sum());
+    run.summary.put("error_kinds", run.errorKinds());
+    run.summary.put("rejected", run.rec.rejectedMutations.sum());
+    run.summary.put("lost", v.lost());
+    run.summary.put("converged", v.converged() && drained);
+    run.summary.put("divergent_devices", v.divergentDevices());
+    run.summary.put("dropped_unacknowledged_by_last_counter", v.droppedUnacknowledged());
+    run.summary.put("dropped_unacknowledged_absent_orders", v.droppedAndAbsentOrders());
+    if (v.firstDifference() != null) run.notes.add("first divergent device: " + v.firstDifference());
+    run.serverFacts();
+    devices.forEach(Device::close);
+  }
+
+  private void putLatencies() {
+    run.summary.put("ack_p50_ms", LoadRun.round(Recorder.ms(run.rec.ackTotal, 50)));
+    run.summary.put("ack_p99_ms", LoadRun.round(Recorder.ms(run.rec.ackTotal, 99)));
+    run.summary.put("ack_max_ms", LoadRun.round(run.rec.ackTotal.getMaxValue() / 1000.0));
+    run.summary.put("fanout_p50_ms", LoadRun.round(Recorder.ms(run.rec.fanoutTotal, 50)));
+    run.summary.put("fanout_p99_ms", LoadRun.round(Recorder.ms(run.rec.fanoutTotal, 99)));
+    run.summary.put("fanout_max_ms", LoadRun.round(run.rec.fanoutTotal.getMaxValue() / 1000.0));
+  }
+}
