@@ -3,7 +3,10 @@ package io.lockstep.testing.history;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.Item;
 import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.protocol.v1.Order;
+import io.lockstep.protocol.v1.ServerFrame;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -87,6 +90,14 @@ public final class History {
     log(device).add(new SnapshotReceived(seq));
   }
 
+  /** Records what a frame the device received carries: acks, changes, a snapshot's last chunk. */
+  public synchronized void observe(String device, ServerFrame frame) {
+    if (frame.hasAck()) acked(device, frame.getAck());
+    frame.getAcks().getAcksList().forEach(ack -> acked(device, ack));
+    frame.getChanges().getChangesList().forEach(change -> received(device, change));
+    if (frame.hasSnapshot() && frame.getSnapshot().getLast()) snapshot(device, frame.getSnapshot().getSeq());
+  }
+
   /** A device's final replica: record id to a comparable value (a proto message, canonical bytes). */
   public synchronized void finalReplica(String device, Map<String, ?> records) {
     replicas.put(device, Map.copyOf(records));
@@ -125,6 +136,16 @@ public final class History {
 
   public synchronized Optional<Map<String, ?>> serverState() {
     return Optional.ofNullable(serverState);
+  }
+
+  /** The key of an item in replicas and server state: {@code item/<id>}. */
+  public static String key(Item item) {
+    return "item/" + item.getItemId();
+  }
+
+  /** The key of an order in replicas and server state: {@code order/<id>}. */
+  public static String key(Order order) {
+    return "order/" + order.getOrderId();
   }
 
   private List<Event> log(String device) {
