@@ -23,7 +23,6 @@ import io.lockstep.testing.ServerRecords;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import io.lockstep.testing.history.History;
-import io.lockstep.testing.history.HistoryChecker;
 import io.lockstep.testing.history.Verdict;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,9 +83,7 @@ class DeviceResumeTest {
 
   /** Checks everything this test's devices saw against the merchant's change feed and state. */
   private void assertHistoryValid(String merchant, Map<String, Map<String, Message>> replicasAtTheHead) {
-    replicasAtTheHead.forEach(history::finalReplica);
-    ServerRecords.record(node, merchant, history);
-    Verdict verdict = HistoryChecker.check(history);
+    Verdict verdict = ServerRecords.check(node, merchant, history, replicasAtTheHead);
     assertTrue(verdict.ok(), verdict::toString);
   }
 

@@ -7,6 +7,8 @@ import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.security.ServicePrincipal;
 import io.lockstep.testing.history.History;
+import io.lockstep.testing.history.HistoryChecker;
+import io.lockstep.testing.history.Verdict;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,6 +34,13 @@ public final class ServerRecords {
     view.items().forEach(item -> state.put(History.key(item), item));
     view.orders().forEach(order -> state.put(History.key(order), order));
     history.serverState(state);
+  }
+
+  /** Records the server's side and the replicas of devices that ended at the head, then checks. */
+  public static Verdict check(LockstepNode node, String merchant, History history, Map<String, Map<String, Message>> replicasAtTheHead) {
+    replicasAtTheHead.forEach(history::finalReplica);
+    record(node, merchant, history);
+    return HistoryChecker.check(history);
   }
 
   /** Every change of {@code merchant} from seq 1, read page by page through the product API. */
