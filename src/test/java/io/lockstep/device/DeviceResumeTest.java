@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Message;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
 import io.lockstep.merchant.MerchantEntity;
@@ -18,11 +19,16 @@ import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.testing.RunningMerchants;
+import io.lockstep.testing.ServerRecords;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
+import io.lockstep.testing.history.History;
+import io.lockstep.testing.history.Verdict;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,7 +45,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Devices in the real world, against a real node over real sockets: long offline periods
  * (journal catch-up and snapshots), slow devices, the switch from catch-up to live under
- * concurrent writers, and merchants that restart under connected devices.
+ * concurrent writers, and merchants that restart under connected devices. Each test ends by
+ * checking its whole {@link History} against the merchant's change feed and state.
  */
 @Tag("postgres")
 @ExtendWith(LogCapturingExtension.class)
@@ -68,8 +75,16 @@ class DeviceResumeTest {
     if (database != null) database.close();
   }
 
-  private static TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
+  private final History history = new History(); // one per test: each test has its own merchant
+
+  private TestDevice device(String merchant, String device, long afterSeq) {
+    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
+  }
+
+  /** Checks everything this test's devices saw against the merchant's change feed and state. */
+  private void assertHistoryValid(String merchant, Map<String, Map<String, Message>> replicasAtTheHead) {
+    Verdict verdict = ServerRecords.check(node, merchant, history, replicasAtTheHead);
+    assertTrue(verdict.ok(), verdict::toString);
   }
 
   /** Creates item "stock" then restocks it until the merchant's head is {@code head}; returns the last counter. */
@@ -130,6 +145,7 @@ class DeviceResumeTest {
       Change live = far.changes(1).get(0);
       assertEquals(13_001, live.getSeq(), "after the snapshot, live changes continue from its seq");
       assertEquals(13_000, live.getItem().getStock());
+      assertHistoryValid(merchant, Map.of("far-behind", far.replica()));
     }
   }
 
@@ -178,6 +194,9 @@ class DeviceResumeTest {
       try (TestDevice again = device(merchant, "slow", lastApplied)) {
         again.welcome();
         assertContiguous(again.changes((int) (head - lastApplied)), lastApplied + 1, head);
+        Map<String, Message> slowReplica = new HashMap<>(slow.replica());
+        slowReplica.putAll(again.replica()); // one device across two connections
+        assertHistoryValid(merchant, Map.of("fast", fast.replica(), "slow", slowReplica));
       }
     }
   }
@@ -218,6 +237,7 @@ class DeviceResumeTest {
         received.addAll(reader.changes((int) (last - 50 - received.size())));
         assertContiguous(received, 51, last);
         assertEquals(null, reader.pollChange(Duration.ofMillis(200)), "no repeat after the last change");
+        assertHistoryValid(merchant, Map.of("reader", reader.replica()));
       }
     }
   }
@@ -247,6 +267,7 @@ class DeviceResumeTest {
       assertEquals(2, atB.getSeq(), "b re-subscribed from its last seq and got the change, no gap");
       assertEquals(1, atB.getItem().getStock());
       assertFalse(b.isClosed());
+      assertHistoryValid(merchant, Map.of("b", b.replica()));
     }
   }
 }

@@ -3,21 +3,30 @@ package io.lockstep.device;
 import static io.lockstep.testing.Mutations.restock;
 import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.Changes;
 import io.lockstep.protocol.v1.ClientFrame;
 import io.lockstep.protocol.v1.Hello;
 import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.protocol.v1.Push;
+import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.SigningKeys;
 import io.lockstep.security.TokenService;
 import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.history.History;
+import io.lockstep.testing.history.HistoryChecker;
+import io.lockstep.testing.history.Verdict;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -33,16 +42,19 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A session pipelines its device's pushes: it forwards each at once, numbered 1, 2, 3…, so the
- * merchant can refuse a push whose predecessor never arrived (see {@code PushSequencesTest} and
- * {@code PipelinedPushPropertiesTest}). The merchant here is a probe under Cluster Sharding, so
- * the test sees exactly what the session forwards.
+ * Ordering in a session, against a merchant that is a probe under Cluster Sharding, so the test
+ * sees exactly what the session forwards and decides what the merchant answers and sends. Pushes
+ * are pipelined: forwarded at once, numbered 1, 2, 3…, so the merchant can refuse a push whose
+ * predecessor never arrived (see {@code PushSequencesTest} and {@code PipelinedPushPropertiesTest}).
+ * Changes reach the device without a hole: a frame after a lost one (a remote message dropped, an
+ * entity moved) is not forwarded; the session catches up from the last seq it delivered.
  */
 @ExtendWith(LogCapturingExtension.class)
 class DeviceSessionOrderingTest {
@@ -95,10 +107,62 @@ class DeviceSessionOrderingTest {
     assertEquals(first.replyTo(), second.replyTo(), "one session, one sequence");
   }
 
+  @Test
+  void aFrameAfterALostOneIsNotForwardedButCaughtUpFromTheLastDeliveredSeq() throws Exception {
+    History history = new History();
+    ActorRef<DeviceSession.Command> session = session(frame -> history.observe("till", frame));
+    TestProbe<DeviceSession.InboundAck> reads = testKit.createTestProbe(DeviceSession.InboundAck.class);
+    String token = tokens.mint(new DevicePrincipal("holes", "till"));
+    history.connected("till", 0);
+    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
+    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
+    subscribe.inbox().tell(new MerchantEntity.Subscribed("holes", 0, 0));
+
+    subscribe.inbox().tell(changes(1, 2));
+    subscribe.inbox().tell(changes(4, 4)); // 3 was lost on its way
+    resubscribe(Duration.ofSeconds(3)).ifPresent(again -> {
+      assertEquals(2, again.afterSeq(), "catch up from the last seq delivered");
+      again.inbox().tell(changes(3, 4));
+    });
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> history.events().get("till").stream()
+        .anyMatch(e -> e instanceof History.Received r && r.seq() == 4));
+
+    history.serverOrderFromChanges(ServerFrame.parseFrom(changes(1, 4).serverFrame()).getChanges().getChangesList());
+    Verdict verdict = HistoryChecker.check(history);
+    testKit.stop(session); // its heartbeat must not reach the probe during another test
+    assertTrue(verdict.ok(), verdict::toString);
+  }
+
+  /** The session's next Subscribe, if it sends one within {@code wait}. */
+  private static Optional<MerchantEntity.Subscribe> resubscribe(Duration wait) {
+    try {
+      return Optional.of(merchant.expectMessageClass(MerchantEntity.Subscribe.class, wait));
+    } catch (AssertionError none) {
+      return Optional.empty();
+    }
+  }
+
+  /** A changes frame for seqs {@code first..last}, each written by device "writer" at counter = seq. */
+  private static MerchantEntity.Frame changes(long first, long last) {
+    Changes.Builder changes = Changes.newBuilder();
+    for (long seq = first; seq <= last; seq++) {
+      changes.addChanges(Change.newBuilder().setSeq(seq).setDeviceId("writer").setCounter(seq).setMutation(restock(seq, "coffee")));
+    }
+    byte[] bytes = ServerFrame.newBuilder().setChanges(changes).build().toByteArray();
+    return new MerchantEntity.Frame(MerchantEntity.Frame.Kind.CHANGES, first, last, bytes);
+  }
+
   private static ActorRef<DeviceSession.Command> session() {
+    return session(frame -> {});
+  }
+
+  /** A session whose outgoing frames (journal ranges aside) go to {@code device}. */
+  private static ActorRef<DeviceSession.Command> session(Consumer<ServerFrame> device) {
     Pair<BoundedSourceQueue<Outgoing>, Source<Outgoing, NotUsed>> out =
         Source.<Outgoing>queue(64).preMaterialize(testKit.system());
-    out.second().runWith(Sink.ignore(), testKit.system());
+    out.second().runWith(Sink.foreach(o -> {
+      if (o instanceof Outgoing.Frame frame) device.accept(ServerFrame.parseFrom(frame.serverFrame()));
+    }), testKit.system());
     return testKit.spawn(DeviceSession.create(out.first(), tokens, ClusterSharding.get(testKit.system()),
         settings.device(), SessionGuards.of(settings.limits(), DeviceRevocations.none())));
   }

@@ -6,7 +6,9 @@ import static io.lockstep.testing.Mutations.noOp;
 import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.Message;
 import io.lockstep.LockstepNode;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
@@ -16,8 +18,11 @@ import io.lockstep.protocol.v1.Ping;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.ServerRecords;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
+import io.lockstep.testing.history.History;
+import io.lockstep.testing.history.Verdict;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,8 +56,15 @@ class DeviceWebSocketTest {
     if (database != null) database.close();
   }
 
-  private static TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
+  private final History history = new History(); // one per test; tests that check it use their own merchant
+
+  private TestDevice device(String merchant, String device, long afterSeq) {
+    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
+  }
+
+  private void assertHistoryValid(String merchant, Map<String, Map<String, Message>> replicasAtTheHead) {
+    Verdict verdict = ServerRecords.check(node, merchant, history, replicasAtTheHead);
+    assertTrue(verdict.ok(), verdict::toString);
   }
 
   @Test
@@ -72,6 +84,7 @@ class DeviceWebSocketTest {
       assertEquals("Coffee", atOther.getItem().getName());
       assertEquals("register", atOther.getDeviceId());
       assertEquals(1, atOther.getItem().getVersion().getCountersMap().get("register"));
+      assertHistoryValid("sync", Map.of("register", register.replica(), "handheld", handheld.replica()));
     }
   }
 
@@ -92,6 +105,7 @@ class DeviceWebSocketTest {
       List<Change> next = handheld.changes(1);
       assertEquals(2, next.get(0).getSeq(), "the duplicate produced no change in between");
       assertEquals("tea", next.get(0).getItem().getItemId());
+      assertHistoryValid("dup", Map.of());
     }
   }
 
@@ -192,6 +206,7 @@ class DeviceWebSocketTest {
       assertEquals(4, welcome.getHeadSeq());
       List<Change> missed = late.changes(2);
       assertEquals(List.of(3L, 4L), missed.stream().map(Change::getSeq).toList());
+      assertHistoryValid("resume", Map.of());
     }
   }
 

@@ -1,6 +1,7 @@
 package io.lockstep.testing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ClientFrame;
@@ -8,7 +9,9 @@ import io.lockstep.protocol.v1.Hello;
 import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.protocol.v1.Push;
 import io.lockstep.protocol.v1.ServerFrame;
+import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
+import io.lockstep.testing.history.History;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -17,6 +20,8 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -26,6 +31,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * A raw device for tests: a real WebSocket over a real socket (JDK client), speaking the wire
  * protocol frame by frame so tests can send anything, malformed input included.
+ *
+ * <p>Given a {@link History}, it records its Hello, pushes, and every ack, change and snapshot in
+ * the order they arrive, whether or not the test takes them; its {@link #replica()} is built from
+ * the same frames, as a real device would build it.
  */
 public final class TestDevice implements AutoCloseable {
   private static final Duration WAIT = Duration.ofSeconds(20);
@@ -39,8 +48,14 @@ public final class TestDevice implements AutoCloseable {
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private volatile boolean paused;
   private volatile boolean demandOwed;
+  private final History history; // null: nothing recorded
+  private final String deviceId;
+  private final Map<String, Message> replica = new ConcurrentHashMap<>();
+  private volatile long appliedSeq; // written by the listener only; devices ignore seq they have
 
-  private TestDevice(URI uri) {
+  private TestDevice(URI uri, String deviceId, History history) {
+    this.deviceId = deviceId;
+    this.history = history;
     this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
         .connectTimeout(WAIT)
         .buildAsync(uri, new Listener())
@@ -48,12 +63,23 @@ public final class TestDevice implements AutoCloseable {
   }
 
   public static TestDevice connect(int httpPort) {
-    return new TestDevice(URI.create("ws://127.0.0.1:" + httpPort + "/v1/devices/ws"));
+    return connect(httpPort, "", null);
   }
 
-  /** Connects, says Hello and returns the Welcome. */
+  private static TestDevice connect(int httpPort, String deviceId, History history) {
+    return new TestDevice(URI.create("ws://127.0.0.1:" + httpPort + "/v1/devices/ws"), deviceId, history);
+  }
+
+  /** Connects and says Hello; the Welcome follows. */
   public static TestDevice hello(int httpPort, String deviceId, String token, long afterSeq) {
-    TestDevice device = connect(httpPort);
+    return hello(httpPort, deviceId, token, afterSeq, null);
+  }
+
+  /** Connects and says Hello, recording into {@code history} (null: nothing recorded). */
+  public static TestDevice hello(int httpPort, String deviceId, String token, long afterSeq, History history) {
+    if (history != null) history.connected(deviceId, afterSeq);
+    TestDevice device = connect(httpPort, deviceId, history);
+    device.appliedSeq = afterSeq;
     device.send(ClientFrame.newBuilder()
         .setHello(Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(afterSeq))
         .build());
@@ -61,6 +87,7 @@ public final class TestDevice implements AutoCloseable {
   }
 
   public void send(ClientFrame frame) {
+    if (history != null) frame.getPush().getMutationsList().forEach(m -> history.pushed(deviceId, m));
     sendRaw(frame.toByteArray());
   }
 
@@ -135,6 +162,14 @@ public final class TestDevice implements AutoCloseable {
     return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
   }
 
+  /**
+   * Record id ({@link History#key}) to its resolved state, from the changes and snapshots received
+   * so far, each seq once.
+   */
+  public Map<String, Message> replica() {
+    return Map.copyOf(replica);
+  }
+
   public boolean isClosed() {
     return closed.isDone();
   }
@@ -170,6 +205,7 @@ public final class TestDevice implements AutoCloseable {
       if (last) {
         try {
           ServerFrame frame = ServerFrame.parseFrom(partial.toByteArray());
+          observe(frame);
           if (frame.hasAck()) acks.add(frame.getAck());
           else if (frame.hasAcks()) acks.addAll(frame.getAcks().getAcksList());
           else if (frame.hasChanges()) changes.addAll(frame.getChanges().getChangesList());
@@ -182,6 +218,24 @@ public final class TestDevice implements AutoCloseable {
       if (paused) demandOwed = true;
       else ws.request(1);
       return null;
+    }
+
+    /** Records the frame and applies it to the replica, before a test can take it. */
+    private void observe(ServerFrame frame) {
+      if (history != null) history.observe(deviceId, frame);
+      for (Change change : frame.getChanges().getChangesList()) {
+        if (change.getSeq() <= appliedSeq) continue;
+        appliedSeq = change.getSeq();
+        if (change.hasItem()) replica.put(History.key(change.getItem()), change.getItem());
+        if (change.hasOrder()) replica.put(History.key(change.getOrder()), change.getOrder());
+      }
+      if (frame.hasSnapshot()) {
+        Snapshot chunk = frame.getSnapshot();
+        if (chunk.getChunk() == 0) replica.clear();
+        chunk.getItemsList().forEach(item -> replica.put(History.key(item), item));
+        chunk.getOrdersList().forEach(order -> replica.put(History.key(order), order));
+        if (chunk.getLast()) appliedSeq = chunk.getSeq();
+      }
     }
 
     @Override
