@@ -1,6 +1,7 @@
 package io.lockstep.api;
 
 import io.lockstep.api.v1.ChangeFeedPage;
+import io.lockstep.merchant.ChangeFrames;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Change;
 import java.time.Duration;
@@ -62,7 +63,7 @@ public final class ChangeFeed {
 
   private static Change toChange(EventEnvelope envelope) {
     if (envelope.event() instanceof MerchantEntity.Recorded recorded) {
-      return MerchantEntity.toChange(recorded.proto());
+      return ChangeFrames.toChange(recorded.proto());
     }
     throw new IllegalStateException("unexpected event type in merchant journal: " + envelope.event().getClass().getName());
   }

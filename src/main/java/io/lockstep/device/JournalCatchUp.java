@@ -1,5 +1,6 @@
 package io.lockstep.device;
 
+import io.lockstep.merchant.ChangeFrames;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.Changes;
@@ -37,7 +38,7 @@ final class JournalCatchUp {
     return journal
         .currentEventsByPersistenceId(persistenceId, range.fromSeq(), range.toSeq())
         .map(envelope -> {
-          Change change = MerchantEntity.toChange(((MerchantEntity.Recorded) envelope.event()).proto());
+          Change change = ChangeFrames.toChange(((MerchantEntity.Recorded) envelope.event()).proto());
           if (change.getSeq() != expected.getAndIncrement()) {
             throw new IllegalStateException("journal range of " + range.merchantId() + " has a hole before seq " + change.getSeq());
           }

@@ -13,9 +13,7 @@ import io.lockstep.domain.Outcome;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
-import io.lockstep.protocol.v1.Changes;
 import io.lockstep.protocol.v1.ServerFrame;
-import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.serialization.StoredEvent;
 import io.lockstep.serialization.TransientMessage;
@@ -693,7 +691,7 @@ public final class MerchantEntity
     for (Event e : events) {
       MutationRecorded recorded = ((Recorded) e).proto();
       if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
-      changes.add(toChange(recorded));
+      changes.add(ChangeFrames.toChange(recorded));
     }
     if (subscribers.isEmpty()) return;
     for (Frame frame : changeFrames(changes)) {
@@ -762,62 +760,11 @@ public final class MerchantEntity
   }
 
   private List<Frame> changeFrames(List<Change> changes) {
-    List<Frame> frames = new ArrayList<>();
-    for (int from = 0; from < changes.size(); from += settings.changesPerFrame()) {
-      List<Change> part = changes.subList(from, Math.min(changes.size(), from + settings.changesPerFrame()));
-      byte[] bytes =
-          ServerFrame.newBuilder()
-              .setChanges(Changes.newBuilder().addAllChanges(part))
-              .build()
-              .toByteArray();
-      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).getSeq(), part.get(part.size() - 1).getSeq(), bytes));
-    }
-    return frames;
+    return ChangeFrames.changeFrames(changes, settings.changesPerFrame());
   }
 
   private List<Frame> snapshotFrames(MerchantState state) {
-    List<io.lockstep.protocol.v1.Item> items = state.items().values().stream().map(DeviceProtocolMapper::toProto).toList();
-    List<io.lockstep.protocol.v1.Order> orders = state.orders().values().stream().map(DeviceProtocolMapper::toProto).toList();
-    int perChunk = settings.recordsPerSnapshotChunk();
-    int chunks = Math.max(1, (items.size() + orders.size() + perChunk - 1) / perChunk);
-    List<Frame> frames = new ArrayList<>(chunks);
-    int itemAt = 0;
-    int orderAt = 0;
-    for (int chunk = 0; chunk < chunks; chunk++) {
-      Snapshot.Builder b = Snapshot.newBuilder().setSeq(state.headSeq()).setChunk(chunk).setLast(chunk == chunks - 1);
-      int room = perChunk;
-      while (room > 0 && itemAt < items.size()) { b.addItems(items.get(itemAt++)); room--; }
-      while (room > 0 && orderAt < orders.size()) { b.addOrders(orders.get(orderAt++)); room--; }
-      Frame.Kind kind = b.getLast() ? Frame.Kind.SNAPSHOT_LAST : Frame.Kind.SNAPSHOT_CHUNK;
-      byte[] bytes = ServerFrame.newBuilder().setSnapshot(b).build().toByteArray();
-      frames.add(new Frame(kind, state.headSeq(), state.headSeq(), bytes));
-    }
-    return frames;
-  }
-
-  /** A stored event's status; unspecified in events written before the field (all accepted). */
-  private static AckStatus storedStatus(MutationRecorded event) {
-    return switch (event.getStatus()) {
-      case ACK_STATUS_UNSPECIFIED, ACCEPTED -> AckStatus.ACCEPTED;
-      case REJECTED -> AckStatus.REJECTED;
-      case DUPLICATE, UNRECOGNIZED -> throw new IllegalArgumentException(
-          "event " + event.getSeq() + ": status " + event.getStatusValue() + " is never stored (written by a newer version?)");
-    };
-  }
-
-  /** The device-facing form of a stored mutation. */
-  public static Change toChange(MutationRecorded event) {
-    Change.Builder c =
-        Change.newBuilder()
-            .setSeq(event.getSeq())
-            .setDeviceId(event.getDeviceId())
-            .setCounter(event.getMutation().getCounter())
-            .setMutation(event.getMutation())
-            .setStatus(storedStatus(event));
-    if (event.hasItem()) c.setItem(event.getItem());
-    if (event.hasOrder()) c.setOrder(event.getOrder());
-    if (event.hasConflict()) c.setConflict(event.getConflict());
-    return c.build();
+    return ChangeFrames.snapshotFrames(state, settings.recordsPerSnapshotChunk());
   }
 
   // ---- events --------------------------------------------------------------------------------
@@ -835,7 +782,7 @@ public final class MerchantEntity
     MerchantState resolved = resolvedAhead.peekFirst();
     if (resolved != null && resolved.headSeq() == proto.getSeq()) {
       resolvedAhead.pollFirst();
-      window.put(toChange(proto));
+      window.put(ChangeFrames.toChange(proto));
       return resolved;
     }
     Authority authority = switch (proto.getAuthority()) {
@@ -845,7 +792,7 @@ public final class MerchantEntity
           "event " + proto.getSeq() + ": unknown writer authority " + proto.getAuthorityValue() + " (written by a newer version?)");
     };
     Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
-    window.put(toChange(proto));
+    window.put(ChangeFrames.toChange(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }
 }

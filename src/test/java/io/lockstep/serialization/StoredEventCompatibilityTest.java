@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.domain.MerchantState;
+import io.lockstep.merchant.ChangeFrames;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
@@ -48,7 +49,7 @@ class StoredEventCompatibilityTest {
 
     assertEquals(1, event.proto().getSeq());
     assertEquals("register", event.proto().getDeviceId());
-    Change change = MerchantEntity.toChange(event.proto());
+    Change change = ChangeFrames.toChange(event.proto());
     assertEquals(AckStatus.ACCEPTED, change.getStatus(), "a missing status reads as accepted");
     assertFalse(change.hasItem());
   }
