@@ -347,6 +347,7 @@ public final class LoadRun {
     long end = start + (long) ((warmup + duration) * 1e9);
     long measureFrom = start + (long) (warmup * 1e9);
     long acceptedAtMeasure = -1;
+    double journalRowsAtMeasure = -1;
     long lastTick = System.nanoTime();
     boolean chaos = "chaos".equals(scenario) && servers.size() > 1;
     long killAt = measureFrom + (long) (duration / 4 * 1e9);
@@ -377,6 +378,7 @@ public final class LoadRun {
       }
       if (acceptedAtMeasure < 0 && now >= measureFrom) {
         acceptedAtMeasure = rec.acceptedMutations.sum();
+        journalRowsAtMeasure = journalRowsWritten();
         rec.measuring = true;
       }
       health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
@@ -391,7 +393,11 @@ public final class LoadRun {
     }
     double measured = (System.nanoTime() - measureFrom) / 1e9;
     long accepted = rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
+    double journalRows = journalRowsWritten() - journalRowsAtMeasure;
     rec.measuring = false;
+    if (journalRowsAtMeasure >= 0 && journalRows >= 0) {
+      summary.put("server_journal_rows_per_s", round(journalRows / measured));
+    }
     if (chaos) {
       summary.put("chaos_events", events);
       // Let devices of the killed node reconnect and re-send their outbox before draining.
@@ -460,6 +466,13 @@ public final class LoadRun {
     Map<String, Long> kinds = new LinkedHashMap<>();
     rec.errorKinds.forEach((k, v) -> kinds.put(k, v.sum()));
     return kinds;
+  }
+
+  /** Events the first node has written to its journal so far (its metrics); -1 without a local node. */
+  private double journalRowsWritten() {
+    if (servers.isEmpty()) return -1;
+    return Verifier.metrics(servers.get(0).managementPort, "lockstep_journal_events_total")
+        .getOrDefault("lockstep_journal_events_total", -1.0);
   }
 
   /** Group-commit facts from the node's own metrics: mean events per journal write, write time. */
@@ -675,6 +688,10 @@ public final class LoadRun {
         "writers", r.writers(), "event_bytes", r.eventBytes(), "url", dbUrl.replaceAll("password=[^&]*", "password=***")));
     System.out.printf("storage baseline: %.0f rows/s (batch %d, %d writers, %d bytes)%n",
         r.rowsPerSecond(), batch, writers, eventBytes);
+    if (summary.get("server_journal_rows_per_s") instanceof Number rows) {
+      System.out.printf("journal (same run): %.0f rows/s = %.2f of the storage baseline%n",
+          rows.doubleValue(), rows.doubleValue() / Math.max(1e-9, r.rowsPerSecond()));
+    }
   }
 
   private void ratios() {
@@ -682,6 +699,9 @@ public final class LoadRun {
     double tp = ((Number) summary.getOrDefault("throughput_per_s", 0)).doubleValue();
     if (baselines.get("storage") instanceof Map<?, ?> s && ((Number) s.get("rows_per_s")).doubleValue() > 0) {
       ratios.put("throughput_vs_storage", round(tp / ((Number) s.get("rows_per_s")).doubleValue()));
+      if (summary.get("server_journal_rows_per_s") instanceof Number rows) {
+        ratios.put("journal_rows_vs_storage", round(rows.doubleValue() / ((Number) s.get("rows_per_s")).doubleValue()));
+      }
     }
     if (baselines.get("network") instanceof Map<?, ?> n) {
       double frames = ((Number) n.get("frames_per_s")).doubleValue();
