@@ -103,7 +103,7 @@ public final class LockstepNode implements AutoCloseable {
     TokenService tokens;
     Optional<SSLContext> tls;
     try {
-      tokens = TokenService.create(settings.tokens());
+      tokens = TokenService.create(settings.tokens(), settings.security().verifiedTokenCacheSize());
       tls = settings.security().tls().isPresent()
           ? Optional.of(ServerTls.context(settings.security().tls().get()))
           : Optional.empty();

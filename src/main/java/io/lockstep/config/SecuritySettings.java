@@ -18,12 +18,18 @@ import java.util.Optional;
  *     ({@code #} comments); empty: none
  * @param revocationReload how often the revocation file is checked for changes
  * @param tls HTTPS for the public server (device WebSocket and product API), when configured
+ * @param verifiedTokenCacheSize most tokens remembered as verified (by hash, until they expire) so a
+ *     reconnect skips the ES256 check; 0: every token is verified in full
  */
 public record SecuritySettings(
-    List<String> allowedOrigins, Optional<Path> revocationFile, Duration revocationReload, Optional<Tls> tls) {
+    List<String> allowedOrigins, Optional<Path> revocationFile, Duration revocationReload, Optional<Tls> tls,
+    int verifiedTokenCacheSize) {
 
   public SecuritySettings {
     allowedOrigins = allowedOrigins.stream().map(SecuritySettings::normalizeOrigin).toList();
+    if (verifiedTokenCacheSize < 0) {
+      throw new IllegalArgumentException("lockstep.security.verified-token-cache-size < 0: " + verifiedTokenCacheSize);
+    }
   }
 
   /**
@@ -60,7 +66,8 @@ public record SecuritySettings(
         LockstepSettings.positiveDuration(security, "revocation-reload"),
         keyStore.isBlank()
             ? Optional.empty()
-            : Optional.of(new Tls(Path.of(keyStore).toAbsolutePath(), tls.getString("key-store-password").toCharArray())));
+            : Optional.of(new Tls(Path.of(keyStore).toAbsolutePath(), tls.getString("key-store-password").toCharArray())),
+        security.getInt("verified-token-cache-size"));
   }
 
   /** Whether a WebSocket upgrade carrying {@code origin} (empty: none) may proceed. */

@@ -91,7 +91,9 @@ public final class RemoteKeySet implements VerificationKeys {
     } catch (KeySourceException e) {
       throw new InvalidTokenException("key set unavailable");
     }
-    return found.stream().filter(ECKey.class::isInstance).map(k -> ((ECKey) k).toPublicJWK()).findFirst();
+    // A public key is returned as cached (one object per fetched set), a private one stripped.
+    return found.stream().filter(ECKey.class::isInstance).map(ECKey.class::cast)
+        .map(k -> k.isPrivate() ? k.toPublicJWK() : k).findFirst();
   }
 
   @Override

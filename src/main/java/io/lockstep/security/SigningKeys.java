@@ -30,6 +30,8 @@ import java.util.Set;
 public final class SigningKeys implements VerificationKeys {
 
   private final List<ECKey> keys;
+  // The same public key object on every lookup: verified tokens remembered with it share it.
+  private final List<ECKey> publicKeys;
   private final ECKey signingKey;
 
   private SigningKeys(List<ECKey> keys) {
@@ -52,6 +54,7 @@ public final class SigningKeys implements VerificationKeys {
       }
     }
     this.keys = List.copyOf(keys);
+    this.publicKeys = keys.stream().map(ECKey::toPublicJWK).toList();
     this.signingKey = keys.stream().filter(ECKey::isPrivate).findFirst().orElse(null);
   }
 
@@ -152,7 +155,7 @@ public final class SigningKeys implements VerificationKeys {
   /** The public key with this {@code kid}, if any. */
   @Override
   public Optional<ECKey> verificationKey(String kid) {
-    return keys.stream().filter(k -> k.getKeyID().equals(kid)).findFirst().map(ECKey::toPublicJWK);
+    return publicKeys.stream().filter(k -> k.getKeyID().equals(kid)).findFirst();
   }
 
   /** Every {@code kid}, in file order. */

@@ -33,6 +33,11 @@ import java.util.UUID;
  * kid}: rotation) or, with {@code jwks-url}, from a remote JWK set refreshed periodically; a node
  * with only a remote key set verifies but cannot mint.
  *
+ * <p>A verified token is remembered (by its hash, see {@link VerifiedTokenCache}) until it
+ * expires, so a reconnect verifies no signature again; expiry and the presence of its signing key
+ * in the current key set are still checked on every use, and a key set that no longer holds that
+ * key drops every remembered token. Revocation is the caller's check, on every use.
+ *
  * <p>Instances are immutable and thread-safe.
  */
 public final class TokenService {
@@ -43,16 +48,29 @@ public final class TokenService {
   /** The only signature algorithm accepted (and written). */
   static final JWSAlgorithm ALGORITHM = JWSAlgorithm.ES256;
 
+  /** How a signature is checked against a key; a seam for tests that count verifications. */
+  @FunctionalInterface
+  interface SignatureCheck {
+    SignatureCheck ECDSA = (jwt, key) -> jwt.verify(new ECDSAVerifier(key));
+
+    boolean verify(SignedJWT jwt, ECKey key) throws JOSEException;
+  }
+
   private final SigningKeys keys; // null: verify-only
   private final VerificationKeys verifier;
   private final TokenSettings settings;
   private final Clock clock;
+  private final VerifiedTokenCache verified;
+  private final SignatureCheck signatures;
 
-  private TokenService(SigningKeys keys, VerificationKeys verifier, TokenSettings settings, Clock clock) {
+  TokenService(SigningKeys keys, VerificationKeys verifier, TokenSettings settings, Clock clock,
+      int verifiedTokenCacheSize, SignatureCheck signatures) {
     this.keys = keys;
     this.verifier = Objects.requireNonNull(verifier, "verifier");
     this.settings = Objects.requireNonNull(settings, "settings");
     this.clock = Objects.requireNonNull(clock, "clock");
+    this.verified = VerifiedTokenCache.of(verifiedTokenCacheSize, settings.clockSkew(), clock);
+    this.signatures = Objects.requireNonNull(signatures, "signatures");
   }
 
   /**
@@ -63,23 +81,32 @@ public final class TokenService {
    *     development key is not allowed (PostgreSQL, i.e. production)
    */
   public static TokenService create(TokenSettings settings) throws SigningKeyException {
+    return create(settings, 0);
+  }
+
+  /**
+   * Like {@link #create(TokenSettings)}, remembering up to {@code verifiedTokenCacheSize} verified
+   * tokens (0: none) until they expire.
+   */
+  public static TokenService create(TokenSettings settings, int verifiedTokenCacheSize) throws SigningKeyException {
     if (settings.jwksUrl().isPresent()) {
       SigningKeys local = settings.keyFile().isPresent() ? SigningKeys.load(settings.keyFile().get()) : null;
       RemoteKeySet remote = RemoteKeySet.of(settings.jwksUrl().get(), settings.jwksRefresh(),
           settings.jwksMinRefreshInterval(), settings.jwksFetchTimeout());
-      return new TokenService(local, remote, settings, Clock.systemUTC());
+      return new TokenService(local, remote, settings, Clock.systemUTC(), verifiedTokenCacheSize, SignatureCheck.ECDSA);
     }
-    return of(loadKeys(settings), settings, Clock.systemUTC());
+    SigningKeys keys = loadKeys(settings);
+    return new TokenService(keys, keys, settings, Clock.systemUTC(), verifiedTokenCacheSize, SignatureCheck.ECDSA);
   }
 
-  /** A token service over explicit keys and clock. */
+  /** A token service over explicit keys and clock, verifying every token in full. */
   public static TokenService of(SigningKeys keys, TokenSettings settings, Clock clock) {
-    return new TokenService(Objects.requireNonNull(keys, "keys"), keys, settings, clock);
+    return new TokenService(Objects.requireNonNull(keys, "keys"), keys, settings, clock, 0, SignatureCheck.ECDSA);
   }
 
-  /** A token service that verifies with {@code verifier} and cannot mint. */
+  /** A token service that verifies with {@code verifier}, cannot mint and caches nothing. */
   public static TokenService verifyOnly(VerificationKeys verifier, TokenSettings settings, Clock clock) {
-    return new TokenService(null, verifier, settings, clock);
+    return new TokenService(null, verifier, settings, clock, 0, SignatureCheck.ECDSA);
   }
 
   static SigningKeys loadKeys(TokenSettings settings) throws SigningKeyException {
@@ -156,6 +183,40 @@ public final class TokenService {
    * Like {@link #verify}, with the instant the token expires, for sessions that outlive a request.
    */
   public VerifiedToken verifyToken(String token) throws InvalidTokenException {
+    requirePlausible(token);
+    if (!verified.enabled()) {
+      return verifySignature(token).token();
+    }
+    String digest = VerifiedTokenCache.digest(token);
+    VerifiedTokenCache.Entry hit = verified.get(digest);
+    if (hit != null) {
+      try {
+        checkExpiry(hit.token().expiresAt());
+      } catch (InvalidTokenException expired) {
+        verified.remove(digest);
+        throw expired;
+      }
+      if (stillInKeySet(hit.key())) {
+        return hit.token();
+      }
+      verified.clear();
+    }
+    VerifiedTokenCache.Entry fresh = verifySignature(token);
+    verified.put(digest, fresh);
+    return fresh.token();
+  }
+
+  /** Whether the key set still holds {@code key} under its kid (false after a rotation removed it). */
+  private boolean stillInKeySet(ECKey key) throws InvalidTokenException {
+    return verifier.verificationKey(key.getKeyID()).filter(key::equals).isPresent();
+  }
+
+  /** Tokens remembered as verified; for tests. */
+  long verifiedTokensCached() {
+    return verified.size();
+  }
+
+  private VerifiedTokenCache.Entry verifySignature(String token) throws InvalidTokenException {
     SignedJWT jwt = parse(token);
     JWSHeader header = jwt.getHeader();
     if (!ALGORITHM.equals(header.getAlgorithm())) {
@@ -167,7 +228,7 @@ public final class TokenService {
     }
     ECKey key = verifier.verificationKey(kid).orElseThrow(() -> new InvalidTokenException("unknown key id"));
     try {
-      if (!jwt.verify(new ECDSAVerifier(key))) {
+      if (!signatures.verify(jwt, key)) {
         throw new InvalidTokenException("invalid signature");
       }
     } catch (JOSEException e) {
@@ -180,13 +241,16 @@ public final class TokenService {
       throw new InvalidTokenException("malformed claims");
     }
     checkValidity(claims);
-    return new VerifiedToken(principal(claims), claims.getExpirationTime().toInstant());
+    return new VerifiedTokenCache.Entry(new VerifiedToken(principal(claims), claims.getExpirationTime().toInstant()), key);
   }
 
-  private static SignedJWT parse(String token) throws InvalidTokenException {
+  private static void requirePlausible(String token) throws InvalidTokenException {
     if (token == null || token.isEmpty() || token.length() > MAX_TOKEN_LENGTH) {
       throw new InvalidTokenException("malformed token");
     }
+  }
+
+  private static SignedJWT parse(String token) throws InvalidTokenException {
     try {
       if (JWTParser.parse(token) instanceof SignedJWT signed) {
         return signed;
@@ -211,9 +275,7 @@ public final class TokenService {
     if (exp == null) {
       throw new InvalidTokenException("missing expiry");
     }
-    if (!now.isBefore(exp.toInstant().plus(skew))) {
-      throw new InvalidTokenException("token expired");
-    }
+    checkExpiry(exp.toInstant());
     Date nbf = claims.getNotBeforeTime();
     if (nbf != null && now.isBefore(nbf.toInstant().minus(skew))) {
       throw new InvalidTokenException("token not yet valid");
@@ -224,6 +286,12 @@ public final class TokenService {
     }
     if (now.isBefore(iat.toInstant().minus(skew))) {
       throw new InvalidTokenException("token issued in the future");
+    }
+  }
+
+  private void checkExpiry(Instant exp) throws InvalidTokenException {
+    if (!clock.instant().isBefore(exp.plus(settings.clockSkew()))) {
+      throw new InvalidTokenException("token expired");
     }
   }
 

@@ -149,4 +149,39 @@ class LockstepConfigTest {
             () -> settings(Map.of("LOCKSTEP_CLUSTER_FORMATION", "dns")));
     assertTrue(bad.getMessage().contains("dns"));
   }
+
+  @Test
+  void aSlowJournalReachesADeviceAsUnavailableNotAHang() {
+    for (Map<String, String> env : List.of(
+        Map.<String, String>of(), Map.of("LOCKSTEP_DB_URL", "jdbc:postgresql://db:5432/lockstep"))) {
+      Config config = LockstepConfig.load(env, ConfigFactory.empty());
+      Duration deviceTimeout = LockstepSettings.from(config).device().requestTimeout();
+      Duration callTimeout = config.getDuration("jdbc-journal.circuit-breaker.call-timeout");
+      Duration resetTimeout = config.getDuration("jdbc-journal.circuit-breaker.reset-timeout");
+      assertTrue(callTimeout.compareTo(deviceTimeout) < 0, callTimeout + " not below " + deviceTimeout);
+      assertTrue(resetTimeout.compareTo(deviceTimeout) < 0, resetTimeout + " not below " + deviceTimeout);
+      // Several writes in flight at once must not open the breaker shared by every merchant.
+      assertTrue(config.getInt("jdbc-journal.circuit-breaker.max-failures")
+          > config.getInt("jdbc-journal.parallelism"));
+      assertTrue(config.getInt("jdbc-journal.parallelism")
+          < config.getInt("pekko-persistence-jdbc.shared-databases.lockstep.db.maxConnections"));
+    }
+  }
+
+  @Test
+  void thePostgresOverlayBatchesInsertsInTheDriverWhateverTheUrl() {
+    String property = "pekko-persistence-jdbc.shared-databases.lockstep.db.properties.reWriteBatchedInserts";
+    Config postgres = LockstepConfig.load(
+        Map.of("LOCKSTEP_DB_URL", "jdbc:postgresql://db:5432/lockstep?currentSchema=tenant_a"), ConfigFactory.empty());
+    assertTrue(postgres.getBoolean(property));
+    assertFalse(LockstepConfig.load(Map.of(), ConfigFactory.empty()).hasPath(property), "an H2 property");
+  }
+
+  @Test
+  void verifiedTokenCacheSizeIsConfigured() {
+    assertEquals(50000, settings(Map.of()).security().verifiedTokenCacheSize());
+    assertEquals(0, settings(Map.of("LOCKSTEP_VERIFIED_TOKEN_CACHE_SIZE", "0")).security().verifiedTokenCacheSize());
+    assertThrows(IllegalArgumentException.class,
+        () -> settings(Map.of("LOCKSTEP_VERIFIED_TOKEN_CACHE_SIZE", "-1")));
+  }
 }

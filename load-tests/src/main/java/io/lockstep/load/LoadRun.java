@@ -360,6 +360,13 @@ public final class LoadRun {
     return kinds;
   }
 
+  /** Events the first node has written to its journal so far (its metrics); -1 without a local node. */
+  double journalRowsWritten() {
+    if (servers.isEmpty()) return -1;
+    return Verifier.metrics(servers.get(0).managementPort, "lockstep_journal_events_total")
+        .getOrDefault("lockstep_journal_events_total", -1.0);
+  }
+
   /** Group-commit facts from the node's own metrics: mean events per journal write, write time. */
   void serverFacts() {
     if (servers.isEmpty()) return;

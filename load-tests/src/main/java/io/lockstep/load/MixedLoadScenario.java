@@ -36,6 +36,7 @@ final class MixedLoadScenario {
     long end = start + (long) ((warmup + run.duration) * 1e9);
     long measureFrom = start + (long) (warmup * 1e9);
     long acceptedAtMeasure = -1;
+    double journalRowsAtMeasure = -1;
     long lastTick = System.nanoTime();
     boolean chaos = "chaos".equals(run.scenario) && run.servers.size() > 1;
     long killAt = measureFrom + (long) (run.duration / 4 * 1e9);
@@ -66,6 +67,7 @@ final class MixedLoadScenario {
       }
       if (acceptedAtMeasure < 0 && now >= measureFrom) {
         acceptedAtMeasure = run.rec.acceptedMutations.sum();
+        journalRowsAtMeasure = run.journalRowsWritten();
         run.rec.measuring = true;
       }
       run.health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
@@ -80,7 +82,11 @@ final class MixedLoadScenario {
     }
     double measured = (System.nanoTime() - measureFrom) / 1e9;
     long accepted = run.rec.acceptedMutations.sum() - Math.max(0, acceptedAtMeasure);
+    double journalRows = run.journalRowsWritten() - journalRowsAtMeasure;
     run.rec.measuring = false;
+    if (journalRowsAtMeasure >= 0 && journalRows >= 0) {
+      run.summary.put("server_journal_rows_per_s", LoadRun.round(journalRows / measured));
+    }
     if (chaos) {
       run.summary.put("chaos_events", events);
       // Let devices of the killed node reconnect and re-send their outbox before draining.

@@ -69,6 +69,10 @@ final class SameRunBaselines {
         "writers", r.writers(), "event_bytes", r.eventBytes(), "url", run.dbUrl.replaceAll("password=[^&]*", "password=***")));
     System.out.printf("storage baseline: %.0f rows/s (batch %d, %d writers, %d bytes)%n",
         r.rowsPerSecond(), batch, writers, eventBytes);
+    if (run.summary.get("server_journal_rows_per_s") instanceof Number rows) {
+      System.out.printf("journal (same run): %.0f rows/s = %.2f of the storage baseline%n",
+          rows.doubleValue(), rows.doubleValue() / Math.max(1e-9, r.rowsPerSecond()));
+    }
   }
 
   void ratios() {
@@ -76,6 +80,9 @@ final class SameRunBaselines {
     double tp = ((Number) run.summary.getOrDefault("throughput_per_s", 0)).doubleValue();
     if (baselines.get("storage") instanceof Map<?, ?> s && ((Number) s.get("rows_per_s")).doubleValue() > 0) {
       ratios.put("throughput_vs_storage", LoadRun.round(tp / ((Number) s.get("rows_per_s")).doubleValue()));
+      if (run.summary.get("server_journal_rows_per_s") instanceof Number rows) {
+        ratios.put("journal_rows_vs_storage", LoadRun.round(rows.doubleValue() / ((Number) s.get("rows_per_s")).doubleValue()));
+      }
     }
     if (baselines.get("network") instanceof Map<?, ?> n) {
       double frames = ((Number) n.get("frames_per_s")).doubleValue();

@@ -39,7 +39,7 @@ final class StorageBaseline {
     for (int w = 0; w < writers; w++) {
       String pid = "Baseline|m" + w;
       Thread t = new Thread(() -> {
-        try (Connection c = DriverManager.getConnection(url, user, password)) {
+        try (Connection c = DriverManager.getConnection(url, driverProperties(url, user, password))) {
           c.setAutoCommit(false);
           PreparedStatement insert = c.prepareStatement("INSERT INTO " + table
               + " (persistence_id, sequence_number, writer, write_timestamp, adapter_manifest, event_ser_id,"
@@ -78,5 +78,14 @@ final class StorageBaseline {
       s.execute("DROP TABLE IF EXISTS " + table);
     }
     return new Result(rows.sum() / elapsed, commits.sum() / elapsed, batch, writers, eventBytes);
+  }
+
+  /** The node's driver settings (postgres.conf sets reWriteBatchedInserts), so both sides batch alike. */
+  private static java.util.Properties driverProperties(String url, String user, String password) {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("user", user);
+    p.setProperty("password", password);
+    if (url.startsWith("jdbc:postgresql:")) p.setProperty("reWriteBatchedInserts", "true");
+    return p;
   }
 }
