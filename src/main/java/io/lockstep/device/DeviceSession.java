@@ -24,6 +24,7 @@ import io.lockstep.security.TokenService;
 import io.lockstep.security.VerifiedToken;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -127,13 +128,12 @@ public final class DeviceSession {
   private EntityRef<MerchantEntity.Command> merchant;
   private long lastDeliveredSeq;
   private boolean resetting; // between a Subscribed below lastDeliveredSeq and its snapshot's last chunk
-  private int pushesInFlight;
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
-  // Pushes are forwarded at once (pipelined), numbered: the merchant takes them only in unbroken
-  // sequence (PushSequences), so a lost push is never overtaken by a later one and
-  // Welcome.last_counter can never cover a mutation the server does not hold.
-  private long pushesForwarded;
+  // Pushes are forwarded at once (pipelined), numbered: the merchant takes them only when no
+  // earlier one can be missing (PushSequences), so a lost push is never overtaken by a later one
+  // and Welcome.last_counter can never cover a mutation the server does not hold.
+  private final PushPipeline pipeline = new PushPipeline();
   private Instant tokenExpiresAt;
 
   private static final Duration MAX_TIMER = Duration.ofDays(7);
@@ -309,20 +309,30 @@ public final class DeviceSession {
       return close("rate-limited",
           "more than " + limits.maxPushesPerSecond() + " pushes per second; reconnect with backoff and resend");
     }
-    if (pushesInFlight >= settings.maxPushesInFlight()) {
+    if (pipeline.inFlight() >= settings.maxPushesInFlight()) {
       return close("too-many-in-flight",
           "at most " + settings.maxPushesInFlight() + " unacknowledged pushes; wait for acks");
     }
-    pushesInFlight++;
-    long answered = pushesForwarded - (pushesInFlight - 1);
-    merchant.tell(MerchantEntity.Push.sequenced(deviceId, push.getMutationsList(), ++pushesForwarded, answered, inbox));
-    if (pushesInFlight == 1) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    PushPipeline.Forwarded next = pipeline.add(push.getMutationsList());
+    if (next != null) forward(List.of(next));
+    if (pipeline.inFlight() == 1) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
     return Behaviors.same();
+  }
+
+  private void forward(List<PushPipeline.Forwarded> pushes) {
+    long answered = pipeline.answered();
+    for (PushPipeline.Forwarded push : pushes) {
+      merchant.tell(MerchantEntity.Push.sequenced(deviceId, push.mutations(), push.sequence(), answered, inbox));
+    }
   }
 
   private Behavior<Command> onEntityEvent(SessionEvent event) {
     if (event instanceof PushResult result) return onPushResult(result);
     if (event instanceof MerchantEntity.Refused refused) return close(refused.code(), refused.message(), refused.retryAfter());
+    if (event instanceof MerchantEntity.OutOfSequence refused) { // the merchant moved or restarted
+      forward(pipeline.refused(refused.sequence()));
+      return Behaviors.same();
+    }
     if (event instanceof Frame frame) return onFrame(frame);
     if (event instanceof CatchUpFromJournal range) return onJournalRange(range);
     if (event instanceof Subscribed again && again.headSeq() < lastDeliveredSeq) resetting = true;
@@ -330,9 +340,9 @@ public final class DeviceSession {
   }
 
   private Behavior<Command> onPushResult(PushResult result) {
-    pushesInFlight = Math.max(0, pushesInFlight - 1);
+    forward(pipeline.resultForOldest());
     // The oldest unanswered push is due within request-timeout of the previous answer.
-    if (pushesInFlight > 0) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    if (pipeline.inFlight() > 0) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
     else timers.cancel(PushTimedOut.INSTANCE);
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();

@@ -192,6 +192,15 @@ public final class MerchantEntity
   }
 
   /**
+   * The merchant did not take the {@code sequence}-th push of a session, nor will it take the
+   * session's later ones, because an earlier push may be missing. The session resends its pushes
+   * from {@code sequence} once every earlier one is answered (see {@link PushSequences}).
+   */
+  public record OutOfSequence(long sequence) implements SessionEvent {
+    public static final String CODE = "out-of-sequence";
+  }
+
+  /**
    * A push the merchant did not take: {@code busy} (its buffer or stash is full) or
    * {@code unavailable} (its journal writes keep failing). Nothing of the push is stored; the
    * writer resends it after {@code retryAfter}.
@@ -485,13 +494,18 @@ public final class MerchantEntity
 
   private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
     lastActivityNanos = System.nanoTime();
-    if (!sequences.admit(push.replyTo(), push.sequence(), push.answered())) {
-      // An earlier push of this session never arrived (dropped in a hand-off, a restart, an
-      // overflowing stash): storing this one would let Welcome.last_counter cover the lost one.
-      push.replyTo().tell(new Refused(Refused.UNAVAILABLE,
-          "an earlier push of this session did not reach the merchant; reconnect and resend", settings.busyRetryAfter()));
-      observer.refused(merchantId, Refused.UNAVAILABLE);
-      return Effect().noReply();
+    switch (sequences.admit(push.replyTo(), push.sequence(), push.answered())) {
+      case ADMIT -> { }
+      case REFUSE -> {
+        // An earlier push of this session may be missing (lost, or answered by an incarnation
+        // that moved or restarted): storing this one could let Welcome.last_counter cover it.
+        observer.refused(merchantId, OutOfSequence.CODE);
+        push.replyTo().tell(new OutOfSequence(push.sequence()));
+        return Effect().noReply();
+      }
+      case IGNORE -> {
+        return Effect().noReply(); // covered by the refusal of an earlier push of this session
+      }
     }
     if (!push.idempotencyKey().isEmpty()) {
       String key = keyOf(push);

@@ -108,6 +108,34 @@ class DeviceSessionOrderingTest {
   }
 
   @Test
+  void aPushRefusedAsOutOfSequenceIsSentAgainWithTheLaterOnesOnceTheEarlierOnesAreAnswered() {
+    ActorRef<DeviceSession.Command> session = session();
+    TestProbe<DeviceSession.InboundAck> reads = testKit.createTestProbe(DeviceSession.InboundAck.class);
+    String token = tokens.mint(new DevicePrincipal("moved", "till"));
+    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
+    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
+    subscribe.inbox().tell(new MerchantEntity.Subscribed("moved", 0, 0));
+    for (long counter = 1; counter <= 3; counter++) {
+      session.tell(inbound(push(restock(counter, "coffee")), reads));
+    }
+    MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
+    merchant.expectMessageClass(MerchantEntity.Push.class);
+    merchant.expectMessageClass(MerchantEntity.Push.class);
+
+    // The merchant moved after push 1: its new incarnation refuses 2 (and ignores 3).
+    first.replyTo().tell(new MerchantEntity.OutOfSequence(2));
+    merchant.expectNoMessage(Duration.ofMillis(300)); // push 1 is not answered yet
+    first.replyTo().tell(new MerchantEntity.PushResult(List.of(
+        io.lockstep.protocol.v1.Ack.newBuilder().setCounter(1).setSeq(1).setStatus(io.lockstep.protocol.v1.AckStatus.ACCEPTED).build())));
+
+    MerchantEntity.Push two = merchant.expectMessageClass(MerchantEntity.Push.class);
+    MerchantEntity.Push three = merchant.expectMessageClass(MerchantEntity.Push.class);
+    assertEquals(List.of(2L, 3L), List.of(two.sequence(), three.sequence()));
+    assertEquals(List.of(1L, 1L), List.of(two.answered(), three.answered()), "sent when push 1 was answered");
+    assertEquals(List.of(2L, 3L), List.of(two.mutations().get(0).getCounter(), three.mutations().get(0).getCounter()));
+  }
+
+  @Test
   void aFrameAfterALostOneIsNotForwardedButCaughtUpFromTheLastDeliveredSeq() throws Exception {
     History history = new History();
     ActorRef<DeviceSession.Command> session = session(frame -> history.observe("till", frame));

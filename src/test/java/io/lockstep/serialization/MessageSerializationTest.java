@@ -78,6 +78,7 @@ class MessageSerializationTest {
         new MerchantEntity.Frame(MerchantEntity.Frame.Kind.SNAPSHOT_LAST, 3, 3, frame),
         new MerchantEntity.CatchUpFromJournal(4, 900),
         MerchantEntity.Refused.busy(java.time.Duration.ofMillis(1500)),
+        new MerchantEntity.OutOfSequence(7),
         new MerchantEntity.Recorded(MutationRecorded.newBuilder()
             .setSeq(1).setDeviceId("d1").setAuthority(WriterAuthority.WRITER_DEVICE)
             .setMutation(mutation).setStatus(AckStatus.ACCEPTED).setItem(item).setRecordedAtMillis(1).build()),
