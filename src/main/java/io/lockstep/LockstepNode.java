@@ -1,9 +1,9 @@
 package io.lockstep;
 
 import com.typesafe.config.Config;
-import io.lockstep.api.BearerAuthentication;
+import io.lockstep.http.BearerAuthentication;
 import io.lockstep.api.ChangeFeed;
-import io.lockstep.api.HttpErrors;
+import io.lockstep.http.HttpErrors;
 import io.lockstep.api.MerchantGateway;
 import io.lockstep.api.ProductApi;
 import io.lockstep.config.LockstepSettings;

@@ -1,5 +1,8 @@
 package io.lockstep.api;
 
+import io.lockstep.http.ApiProblem;
+import io.lockstep.http.HttpErrors;
+import io.lockstep.http.ProblemType;
 import io.lockstep.domain.Authority;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Mutation;

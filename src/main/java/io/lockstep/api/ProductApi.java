@@ -1,5 +1,10 @@
 package io.lockstep.api;
 
+import io.lockstep.http.ApiProblem;
+import io.lockstep.http.BearerAuthentication;
+import io.lockstep.http.HttpErrors;
+import io.lockstep.http.JsonBodies;
+import io.lockstep.http.ProblemType;
 import io.lockstep.api.v1.AckList;
 import io.lockstep.api.v1.ConflictList;
 import io.lockstep.api.v1.DeviceList;

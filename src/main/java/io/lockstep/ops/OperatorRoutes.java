@@ -1,10 +1,10 @@
 package io.lockstep.ops;
 
-import io.lockstep.api.ApiProblem;
-import io.lockstep.api.BearerAuthentication;
-import io.lockstep.api.HttpErrors;
-import io.lockstep.api.JsonBodies;
-import io.lockstep.api.ProblemType;
+import io.lockstep.http.ApiProblem;
+import io.lockstep.http.BearerAuthentication;
+import io.lockstep.http.HttpErrors;
+import io.lockstep.http.JsonBodies;
+import io.lockstep.http.ProblemType;
 import io.lockstep.config.OperatorSettings;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;

@@ -1,7 +1,7 @@
 package io.lockstep.serialization;
 
 /**
- * Marker for what the journal stores: serialized as protobuf by {@link StoredEventSerializer}
+ * Marker for what the journal stores: serialized as protobuf by {@code io.lockstep.merchant.StoredEventSerializer}
  * under a stable manifest, so a class rename never breaks replay.
  */
 public interface StoredEvent {}

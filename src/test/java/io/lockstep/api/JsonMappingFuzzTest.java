@@ -1,5 +1,7 @@
 package io.lockstep.api;
 
+import io.lockstep.http.ApiProblem;
+import io.lockstep.http.JsonBodies;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.domain.Authority;

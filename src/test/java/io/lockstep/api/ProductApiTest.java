@@ -1,5 +1,6 @@
 package io.lockstep.api;
 
+import io.lockstep.http.ProblemType;
 import static io.lockstep.testing.HttpApi.json;
 import static io.lockstep.testing.HttpApi.parse;
 import static io.lockstep.testing.HttpApi.problem;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.LockstepNode;
-import io.lockstep.api.ProblemType;
+import io.lockstep.http.ProblemType;
 import io.lockstep.ops.v1.MerchantLoad;
 import io.lockstep.ops.v1.MerchantLoadList;
 import io.lockstep.ops.v1.ShardPlacement;

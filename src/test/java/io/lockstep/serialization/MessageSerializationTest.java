@@ -12,6 +12,7 @@ import io.lockstep.domain.Authority;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Outcome;
 import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.StoredEventSerializer;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Item;

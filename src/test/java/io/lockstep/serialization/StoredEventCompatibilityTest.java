@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.merchant.ChangeFrames;
 import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.StoredEventSerializer;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
 import java.io.InputStream;

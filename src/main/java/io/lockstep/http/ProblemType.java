@@ -1,4 +1,4 @@
-package io.lockstep.api;
+package io.lockstep.http;
 
 /**
  * The errors of Lockstep's HTTP endpoints, each with a stable {@code type} URI

@@ -1,4 +1,4 @@
-package io.lockstep.api;
+package io.lockstep.http;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package io.lockstep.api;
+package io.lockstep.http;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;

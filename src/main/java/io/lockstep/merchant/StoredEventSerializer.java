@@ -1,14 +1,16 @@
-package io.lockstep.serialization;
+package io.lockstep.merchant;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.lockstep.domain.MerchantState;
-import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.serialization.MerchantStateCodec;
 import io.lockstep.storage.v1.MutationRecorded;
 import java.io.NotSerializableException;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
- * Protobuf serializer for everything the journal and snapshot store hold.
+ * Protobuf serializer for everything the journal and snapshot store hold. It lives beside the
+ * entity whose events it stores, so the protobuf mapping below ({@code serialization}) knows no
+ * entity.
  *
  * <p>Manifests are stable names, never class names, so classes can be renamed or moved without
  * breaking replay. Protobuf's field rules make old events readable after fields are added.
@@ -21,8 +23,8 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  */
 public final class StoredEventSerializer extends SerializerWithStringManifest {
   static final int IDENTIFIER = 7301;
-  static final String MUTATION_RECORDED = "mutation-recorded";
-  static final String MERCHANT_STATE = "merchant-state";
+  public static final String MUTATION_RECORDED = "mutation-recorded";
+  public static final String MERCHANT_STATE = "merchant-state";
 
   @Override
   public int identifier() {

@@ -1,4 +1,4 @@
-package io.lockstep.api;
+package io.lockstep.http;
 
 import io.lockstep.security.InvalidTokenException;
 import io.lockstep.security.OperatorPrincipal;
