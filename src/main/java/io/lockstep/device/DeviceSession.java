@@ -134,6 +134,7 @@ public final class DeviceSession {
   // earlier one can be missing (PushSequences), so a lost push is never overtaken by a later one
   // and Welcome.last_counter can never cover a mutation the server does not hold.
   private final PushPipeline pipeline = new PushPipeline();
+  private boolean resentAfterTimeout;
   private Instant tokenExpiresAt;
 
   private static final Duration MAX_TIMER = Duration.ofDays(7);
@@ -184,8 +185,7 @@ public final class DeviceSession {
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(FromEntity.class, msg -> onEntityEvent(msg.event()))
         .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onMessageEquals(PushTimedOut.INSTANCE,
-            () -> close("unavailable", "merchant did not acknowledge in time; reconnect and resend"))
+        .onMessageEquals(PushTimedOut.INSTANCE, this::onPushTimedOut)
         .build();
   }
 
@@ -319,6 +319,21 @@ public final class DeviceSession {
     return Behaviors.same();
   }
 
+  /**
+   * The oldest push went unanswered for {@code request-timeout}: it may have been lost on the way
+   * (a merchant that moved). Sent again once (with every later one: the merchant's sequence guard
+   * and the counters make that safe); a second silence closes the session with {@code unavailable}.
+   */
+  private Behavior<Command> onPushTimedOut() {
+    if (resentAfterTimeout || pipeline.inFlight() == 0) {
+      return close("unavailable", "merchant did not acknowledge in time; reconnect and resend");
+    }
+    resentAfterTimeout = true;
+    forward(pipeline.resendAll());
+    timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    return Behaviors.same();
+  }
+
   private void forward(List<PushPipeline.Forwarded> pushes) {
     long answered = pipeline.answered();
     for (PushPipeline.Forwarded push : pushes) {
@@ -340,6 +355,7 @@ public final class DeviceSession {
   }
 
   private Behavior<Command> onPushResult(PushResult result) {
+    resentAfterTimeout = false;
     forward(pipeline.resultForOldest());
     // The oldest unanswered push is due within request-timeout of the previous answer.
     if (pipeline.inFlight() > 0) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());

@@ -52,6 +52,12 @@ final class PushPipeline {
     return resendIfReady();
   }
 
+  /** Every unanswered push, to send again after the oldest went unanswered too long. */
+  List<Forwarded> resendAll() {
+    resendFrom = 0;
+    return List.copyOf(unanswered);
+  }
+
   private List<Forwarded> resendIfReady() {
     if (resendFrom == 0 || answered + 1 < resendFrom) return List.of();
     resendFrom = 0;

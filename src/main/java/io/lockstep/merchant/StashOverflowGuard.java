@@ -1,6 +1,7 @@
 package io.lockstep.merchant;
 
 import java.time.Duration;
+import org.apache.pekko.actor.DeadLetter;
 import org.apache.pekko.actor.Dropped;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -14,6 +15,12 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * flight ({@code pekko.persistence.typed.stash-capacity}); with the {@code drop} overflow strategy
  * Pekko publishes each command it cannot stash as {@link Dropped}, wrapped in its internal
  * protocol envelope (a case class whose first element is the command).
+ *
+ * <p>It also answers pushes that reached a merchant after it stopped (a hand-off or a
+ * passivation takes the entity away with commands still in its mailbox; Pekko sends them to dead
+ * letters): a device session's push is answered {@link MerchantEntity.OutOfSequence}, so the
+ * session sends it again, through sharding, to the merchant's next incarnation; a service's push
+ * is answered {@code unavailable}.
  */
 final class StashOverflowGuard {
   private StashOverflowGuard() {}
@@ -23,13 +30,19 @@ final class StashOverflowGuard {
     system.systemActorOf(create(retryAfter, observer), "merchant-stash-overflow-guard", Props.empty());
   }
 
-  static Behavior<Dropped> create(Duration retryAfter, MerchantObserver observer) {
+  static Behavior<Object> create(Duration retryAfter, MerchantObserver observer) {
     return Behaviors.setup(ctx -> {
-      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(Dropped.class, ctx.getSelf()));
-      return Behaviors.receiveMessage(dropped -> {
-        if (commandOf(dropped.message()) instanceof MerchantEntity.Push push) {
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(Dropped.class, ctx.getSelf().narrow()));
+      ctx.getSystem().eventStream().tell(new EventStream.Subscribe<>(DeadLetter.class, ctx.getSelf().narrow()));
+      return Behaviors.receiveMessage(message -> {
+        if (message instanceof Dropped dropped && commandOf(dropped.message()) instanceof MerchantEntity.Push push) {
           observer.refused(dropped.recipient().path().name(), MerchantEntity.Refused.BUSY);
           push.replyTo().tell(MerchantEntity.Refused.busy(retryAfter));
+        } else if (message instanceof DeadLetter dead && commandOf(dead.message()) instanceof MerchantEntity.Push push) {
+          push.replyTo().tell(push.sequence() > 0
+              ? new MerchantEntity.OutOfSequence(push.sequence())
+              : new MerchantEntity.Refused(MerchantEntity.Refused.UNAVAILABLE,
+                  "the merchant moved while the push was on its way; retry", retryAfter));
         }
         return Behaviors.same();
       });
