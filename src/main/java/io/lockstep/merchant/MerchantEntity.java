@@ -518,8 +518,7 @@ public final class MerchantEntity
       }
     }
     if (bufferedMutations + push.mutations().size() > settings.maxBufferedMutations()) {
-      observer.refused(merchantId, Refused.BUSY);
-      push.replyTo().tell(Refused.busy(settings.busyRetryAfter()));
+      refuse(push, Refused.busy(settings.busyRetryAfter()));
       sequences.breakOff(push.replyTo()); // the session's later pushes must not overtake this one
       return Effect().noReply();
     }
