@@ -43,6 +43,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
 
+  private static final String COMMON_POOL_PARALLELISM = "java.util.concurrent.ForkJoinPool.common.parallelism";
+
+  static {
+    // Scala's CompletionStage (what Pekko's asks and futures become in Java) runs every thenApply
+    // on the JDK's default async pool. With 2 cores the common pool has a parallelism of 1, and
+    // the JDK then starts a new thread per callback (CompletableFuture.ThreadPerTaskExecutor):
+    // the profile of a 2-core node showed hundreds of threads started per minute. Two or more
+    // make the common pool the async pool. Set first: Logback's start-up below already touches ForkJoinPool.
+    if (System.getProperty(COMMON_POOL_PARALLELISM) == null) {
+      System.setProperty(COMMON_POOL_PARALLELISM, String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+    }
+  }
+
   static final int OK = 0;
   static final int FAILED = 1;
   static final int USAGE = 2;

@@ -15,6 +15,8 @@ import java.time.Duration;
  *     {@code resync}
  * @param maxPushesInFlight unacknowledged pushes a device may have; one more closes it
  * @param idleTimeout a device that sends nothing (not even {@code Ping}) for this long is closed
+ * @param coalesceBytes consecutive {@code Changes} frames that wait for the same socket are sent
+ *     as one WebSocket message of at most this many bytes (a single larger frame goes alone)
  */
 public record DeviceSettings(
     Duration helloTimeout,
@@ -22,7 +24,8 @@ public record DeviceSettings(
     Duration heartbeat,
     int outgoingBufferFrames,
     int maxPushesInFlight,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    int coalesceBytes) {
 
   public DeviceSettings {
     if (outgoingBufferFrames < 2) {
@@ -38,6 +41,7 @@ public record DeviceSettings(
         LockstepSettings.positiveDuration(device, "heartbeat"),
         device.getInt("outgoing-buffer-frames"),
         LockstepSettings.positive(device, "max-pushes-in-flight"),
-        LockstepSettings.positiveDuration(device, "idle-timeout"));
+        LockstepSettings.positiveDuration(device, "idle-timeout"),
+        LockstepSettings.positive(device, "coalesce-bytes"));
   }
 }

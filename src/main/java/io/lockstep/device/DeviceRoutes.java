@@ -48,6 +48,7 @@ public final class DeviceRoutes extends AllDirectives {
   private final JournalCatchUp catchUp;
   private final SecuritySettings security;
   private final SessionGuards guards;
+  private final OutgoingCoalescer coalescer;
 
   public DeviceRoutes(
       ActorSystem<?> system,
@@ -66,6 +67,7 @@ public final class DeviceRoutes extends AllDirectives {
     this.catchUp = new JournalCatchUp(journal, entity.changesPerFrame());
     this.security = security;
     this.guards = SessionGuards.of(limits, revocations);
+    this.coalescer = new OutgoingCoalescer(settings.coalesceBytes());
   }
 
   public Route route() {
@@ -100,7 +102,13 @@ public final class DeviceRoutes extends AllDirectives {
     // Not coupled: completing the outgoing side must not cancel the incoming one before the last
     // frame (an Error) is written; the session completes its queue when it stops, and the
     // incoming side ends with the peer's close.
-    return Flow.fromSinkAndSource(in, out.second().flatMapConcat(this::toMessages));
+    // batch joins only what waits for a busy socket; flatMapConcat with a parallelism is Pekko's
+    // FlattenConcat, which passes a single-element source through without materializing it
+    // (the plain flatMapConcat(f) is FlattenMerge, which built a sub-stream per frame).
+    return Flow.fromSinkAndSource(in, out.second()
+        .batch(settings.outgoingBufferFrames(), coalescer::seed, OutgoingCoalescer.Batch::add)
+        .mapConcat(OutgoingCoalescer.Batch::frames)
+        .flatMapConcat(1, this::toMessages));
   }
 
   private Source<Message, NotUsed> toMessages(Outgoing outgoing) {

@@ -375,7 +375,7 @@ public final class DeviceSession {
           return Behaviors.same();
         }
         byte[] bytes = frame.firstSeq() <= lastDeliveredSeq ? dropDelivered(frame.serverFrame()) : frame.serverFrame();
-        if (!sendBytes(bytes)) return closed();
+        if (!enqueue(Outgoing.Frame.changes(bytes))) return closed();
         lastDeliveredSeq = frame.lastSeq();
       }
       case SNAPSHOT_CHUNK, SNAPSHOT_LAST -> {
@@ -456,7 +456,7 @@ public final class DeviceSession {
   }
 
   private boolean sendBytes(byte[] bytes) {
-    return enqueue(new Outgoing.Frame(bytes));
+    return enqueue(Outgoing.Frame.of(bytes));
   }
 
   /** Queues towards the socket; on a full buffer sends {@code resync} and closes instead. */
@@ -485,7 +485,7 @@ public final class DeviceSession {
       if (!"resync".equals(code)) context.getLog().info("Closing device session ({}): {}", code, message);
       Error.Builder frame = Error.newBuilder().setCode(code).setMessage(message).setRetryAfterMillis(retryAfter.toMillis());
       byte[] error = ServerFrame.newBuilder().setError(frame).build().toByteArray();
-      out.offer(new Outgoing.Frame(error));
+      out.offer(Outgoing.Frame.of(error));
       out.complete();
     }
     return Behaviors.stopped();

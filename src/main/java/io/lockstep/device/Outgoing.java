@@ -7,8 +7,21 @@ package io.lockstep.device;
  */
 sealed interface Outgoing {
 
-  /** An encoded {@code ServerFrame}. */
-  record Frame(byte[] serverFrame) implements Outgoing {}
+  /**
+   * An encoded {@code ServerFrame}; {@code changes} when it holds only a {@code Changes} message,
+   * which {@link OutgoingCoalescer} may join with the next one.
+   */
+  record Frame(byte[] serverFrame, boolean changes) implements Outgoing {
+    /** A frame that goes out as it is (Welcome, Acks, Pong, Error, a snapshot chunk). */
+    static Frame of(byte[] serverFrame) {
+      return new Frame(serverFrame, false);
+    }
+
+    /** A {@code ServerFrame} holding only {@code changes}. */
+    static Frame changes(byte[] serverFrame) {
+      return new Frame(serverFrame, true);
+    }
+  }
 
   /** Changes {@code fromSeq..toSeq} of a merchant, read from the journal when their turn comes. */
   record FromJournal(String merchantId, long fromSeq, long toSeq) implements Outgoing {}

@@ -33,7 +33,9 @@ final class ServerProcess implements AutoCloseable {
     this.jfr = recordJfr ? dir.resolve(name + ".jfr") : null;
     this.env = env;
     command = new ArrayList<>(List.of("java", "-Xms" + heap, "-Xmx" + heap));
-    if (recordJfr) command.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile,dumponexit=true");
+    // LOCKSTEP_LOAD_JFR_SETTINGS: another .jfc (e.g. profile.jfc with a shorter sampling period).
+    String settings = System.getenv().getOrDefault("LOCKSTEP_LOAD_JFR_SETTINGS", "profile");
+    if (recordJfr) command.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=" + settings + ",dumponexit=true");
     command.addAll(List.of("-jar", jar.toString(), "serve"));
   }
 
