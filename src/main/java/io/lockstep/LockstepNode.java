@@ -14,6 +14,7 @@ import io.lockstep.ops.LoadReporter;
 import io.lockstep.ops.LockstepMetrics;
 import io.lockstep.ops.MerchantLoadTable;
 import io.lockstep.ops.ObserverGroup;
+import io.lockstep.ops.JournalReplay;
 import io.lockstep.ops.OperatorRoutes;
 import io.lockstep.ops.ShardPlacementQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
@@ -192,6 +193,8 @@ public final class LockstepNode implements AutoCloseable {
             metrics,
             new ClusterLoad(system, timeout),
             new ShardPlacementQuery(system, timeout),
+            new JournalReplay(system,
+                PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())),
             settings.operator());
     return new HttpErrors().seal(routes.route());
   }

@@ -37,6 +37,7 @@ import org.slf4j.LoggerFactory;
  *   token --operator NAME [--ttl T]              print an operator token
  *   demo [--devices N] [--merchants M] [--seconds S] [--seed X]  simulate devices, check convergence
  *   keygen --out FILE                      write a new JWK set with one EC P-256 key; never overwrites
+ *   replay --merchant M [--to-seq N] [--diff A B] [--check]  rebuild a merchant from the journal
  * </pre>
  *
  * Exit codes: 0 success, 1 failure (reason on stderr or in the log), 2 usage error.
@@ -70,6 +71,9 @@ public final class Main {
         demo [--devices N] [--merchants M] [--seconds S] [--seed X]
                                                        embedded node + simulated devices; exit 0 if they converge
         keygen --out FILE                              write a new token signing key set (JWK set)
+        replay --merchant M [--to-seq N]               the merchant rebuilt from the journal at seq N (JSON)
+        replay --merchant M --diff A B                 what changed, record by record, between seqs A and B
+        replay --merchant M [--to-seq N] --check       stored mutations today's merge rules decide differently; exit 1 if any
       T is a duration such as 30d, 12h or 15m; the default comes from lockstep.tokens.*-ttl.
       """;
 
@@ -95,6 +99,7 @@ public final class Main {
       case "token" -> token(options, out, err, config);
       case "keygen" -> keygen(options, out, err);
       case "demo" -> io.lockstep.demo.DemoCommand.run(options, out, err);
+      case "replay" -> ReplayCommand.run(options, out, err, config);
       case "help", "--help", "-h" -> {
         out.print(USAGE_TEXT);
         yield OK;
@@ -192,6 +197,10 @@ public final class Main {
   }
 
   /** Options after the command: {@code --name value} or {@code --name=value}, each at most once. */
+  /** Options without a value, and options with two. */
+  private static final Set<String> FLAGS = Set.of("check");
+  private static final Set<String> PAIRS = Set.of("diff");
+
   static Map<String, String> options(String[] args) {
     Map<String, String> options = new HashMap<>();
     for (int i = 1; i < args.length; i++) {
@@ -205,12 +214,21 @@ public final class Main {
       if (equals > 0) {
         name = arg.substring(2, equals);
         value = arg.substring(equals + 1);
+      } else if (FLAGS.contains(arg.substring(2))) {
+        name = arg.substring(2);
+        value = "true";
       } else {
         if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
           throw new IllegalArgumentException("missing value for " + arg);
         }
         name = arg.substring(2);
         value = args[++i];
+        if (PAIRS.contains(name)) {
+          if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+            throw new IllegalArgumentException(arg + " takes two values");
+          }
+          value = value + " " + args[++i];
+        }
       }
       if (value.isBlank()) {
         throw new IllegalArgumentException("empty value for --" + name);

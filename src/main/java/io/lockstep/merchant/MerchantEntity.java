@@ -798,13 +798,7 @@ public final class MerchantEntity
       window.put(ChangeFrames.toChange(proto));
       return resolved;
     }
-    Authority authority = switch (proto.getAuthority()) {
-      case WRITER_AUTHORITY_UNSPECIFIED, WRITER_DEVICE -> Authority.DEVICE; // unspecified: written before the field
-      case WRITER_SERVICE -> Authority.SERVICE;
-      case UNRECOGNIZED -> throw new IllegalArgumentException(
-          "event " + proto.getSeq() + ": unknown writer authority " + proto.getAuthorityValue() + " (written by a newer version?)");
-    };
-    Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
+    Mutation mutation = MerchantReplay.mutationOf(proto);
     window.put(ChangeFrames.toChange(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }

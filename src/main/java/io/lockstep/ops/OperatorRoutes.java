@@ -23,6 +23,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   /bootstrap/...                        open       Cluster Bootstrap contact point (peers, no credentials)
  *   /metrics                              open       Prometheus text format (scrape port, no merchant data)
  *   /lockstep/merchants/{id}/load         operator   load of one merchant
+ *   /lockstep/merchants/{id}/history?at=N operator   the merchant rebuilt from its journal at seq N
+ *                                                    (default: its head), as `replay` prints it
  *   /lockstep/hot-merchants?top=N         operator   busiest merchants of the cluster
  *   /lockstep/shards                      operator   shard placement per node with entity counts
  *   /cluster/...                          operator   Pekko Management cluster HTTP (writes only when
@@ -37,6 +39,7 @@ public final class OperatorRoutes extends AllDirectives {
   private final LockstepMetrics metrics;
   private final ClusterLoad load;
   private final ShardPlacementQuery shards;
+  private final JournalReplay history;
   private final OperatorSettings settings;
 
   /**
@@ -48,12 +51,14 @@ public final class OperatorRoutes extends AllDirectives {
       LockstepMetrics metrics,
       ClusterLoad load,
       ShardPlacementQuery shards,
+      JournalReplay history,
       OperatorSettings settings) {
     this.management = management;
     this.auth = auth;
     this.metrics = metrics;
     this.load = load;
     this.shards = shards;
+    this.history = history;
     this.settings = settings;
   }
 
@@ -87,6 +92,14 @@ public final class OperatorRoutes extends AllDirectives {
               }
               return list.getMerchants(0);
             })))),
+        path(PathMatchers.segment("merchants").slash(PathMatchers.segment()).slash("history"), merchantId ->
+            get(() -> parameterOptional("at", at ->
+                respond(history.replay(merchantId, 0, seq(at)).thenApply(replay -> {
+                  if (replay.headSeq() == 0) {
+                    throw new ApiProblem(ProblemType.NOT_FOUND, "merchant " + merchantId + " has stored nothing");
+                  }
+                  return replay.history();
+                }))))),
         path("hot-merchants", () -> get(() -> parameterOptional("top", top ->
             respond(load.hottest(top(top)))))),
         path("shards", () -> get(() -> respond(shards.placement())))));
@@ -105,6 +118,17 @@ public final class OperatorRoutes extends AllDirectives {
       // reported below
     }
     throw new ApiProblem(ProblemType.INVALID_REQUEST, "top must be an integer in 1.." + settings.hotMerchantsMax());
+  }
+
+  private static long seq(Optional<String> raw) {
+    if (raw.isEmpty()) return Long.MAX_VALUE;
+    try {
+      long seq = Long.parseLong(raw.get());
+      if (seq >= 0) return seq;
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ApiProblem(ProblemType.INVALID_REQUEST, "at must be a seq (an integer >= 0)");
   }
 
   private Route respond(CompletionStage<? extends com.google.protobuf.Message> answer) {
