@@ -19,7 +19,8 @@ public enum ApiRoute {
   PUSH_MUTATIONS("POST", "/v1/merchants/{merchantId}/mutations"),
   CHANGES("GET", "/v1/merchants/{merchantId}/changes"),
   CONFLICTS("GET", "/v1/merchants/{merchantId}/conflicts"),
-  DEVICES("GET", "/v1/merchants/{merchantId}/devices");
+  DEVICES("GET", "/v1/merchants/{merchantId}/devices"),
+  SYNC("GET", "/v1/merchants/{merchantId}/sync");
 
   private final String method;
   private final String template;

@@ -37,6 +37,11 @@ public final class MerchantGateway {
     return merchant(merchantId).ask(MerchantEntity.GetView::new, timeout);
   }
 
+  /** The sync barrier at {@code seq}, once complete or after {@code wait} (see {@link MerchantEntity.AwaitSync}). */
+  public CompletionStage<MerchantEntity.SyncStatus> sync(String merchantId, long seq, Duration wait) {
+    return merchant(merchantId).ask(replyTo -> new MerchantEntity.AwaitSync(seq, wait.toMillis(), replyTo), timeout.plus(wait));
+  }
+
   public CompletionStage<MerchantEntity.Devices> devices(String merchantId) {
     return merchant(merchantId).ask(MerchantEntity.GetDevices::new, timeout);
   }

@@ -8,6 +8,8 @@ import io.lockstep.http.ProblemType;
 import io.lockstep.api.v1.AckList;
 import io.lockstep.api.v1.ConflictList;
 import io.lockstep.api.v1.DeviceList;
+import io.lockstep.api.v1.SyncDevice;
+import io.lockstep.api.v1.SyncStatus;
 import io.lockstep.api.v1.DeviceStatus;
 import io.lockstep.api.v1.ItemList;
 import io.lockstep.api.v1.OrderList;
@@ -147,6 +149,7 @@ public final class ProductApi extends AllDirectives {
       case DEVICES -> merchants.devices(merchantId).thenApply(d -> JsonBodies.ok(deviceList(d)));
       case PUSH_MUTATIONS -> push(request, merchantId, service);
       case CHANGES -> changes(request, merchantId, service);
+      case SYNC -> sync(request, merchantId);
       case OPENAPI -> throw new IllegalStateException("handled above");
     };
   }
@@ -203,6 +206,46 @@ public final class ProductApi extends AllDirectives {
     long waitSeconds = longParameter(request, "wait", 0, 0, Long.MAX_VALUE);
     Duration wait = Duration.ofSeconds(Math.min(waitSeconds, settings.changesMaxWait().toSeconds()));
     return feed.read(merchantId, "feed:" + service.name(), after, limit, wait).thenApply(JsonBodies::ok);
+  }
+
+  /** {@code ?seq=N&wait=D}: D as {@code 10s}, {@code 500ms} or whole seconds, clamped to {@code lockstep.sync.max-wait}. */
+  private CompletionStage<HttpResponse> sync(HttpRequest request, String merchantId) {
+    if (request.getUri().query().get("seq").isEmpty()) {
+      throw new ApiProblem(ProblemType.INVALID_REQUEST, "seq is required: the merchant seq the devices must have applied");
+    }
+    long seq = longParameter(request, "seq", 0, 0, Long.MAX_VALUE);
+    Duration wait = durationParameter(request, "wait");
+    if (wait.compareTo(settings.syncMaxWait()) > 0) wait = settings.syncMaxWait();
+    return merchants.sync(merchantId, seq, wait).thenApply(status -> {
+      SyncStatus.Builder body = SyncStatus.newBuilder()
+          .setSeq(status.seq())
+          .setHeadSeq(status.headSeq())
+          .setComplete(status.complete());
+      status.devices().forEach(d -> body.addDevices(SyncDevice.newBuilder()
+          .setDeviceId(d.deviceId())
+          .setAppliedSeq(d.appliedSeq())
+          .setConnected(d.connected())
+          .setLastSeenMillis(d.lastSeenMillis())));
+      return JsonBodies.ok(body.build());
+    });
+  }
+
+  private static Duration durationParameter(HttpRequest request, String name) {
+    Optional<String> raw = request.getUri().query().get(name);
+    if (raw.isEmpty()) return Duration.ZERO;
+    String value = raw.get().trim();
+    try {
+      if (value.endsWith("ms")) return nonNegative(name, Duration.ofMillis(Long.parseLong(value.substring(0, value.length() - 2))));
+      if (value.endsWith("s")) return nonNegative(name, Duration.ofSeconds(Long.parseLong(value.substring(0, value.length() - 1))));
+      return nonNegative(name, Duration.ofSeconds(Long.parseLong(value)));
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new ApiProblem(ProblemType.INVALID_REQUEST, name + " is not a duration such as 10s or 500ms: " + abbreviate(value));
+    }
+  }
+
+  private static Duration nonNegative(String name, Duration value) {
+    if (value.isNegative()) throw new ApiProblem(ProblemType.INVALID_REQUEST, name + " must not be negative");
+    return value;
   }
 
   private static long longParameter(HttpRequest request, String name, long fallback, long min, long max) {

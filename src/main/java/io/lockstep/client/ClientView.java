@@ -19,6 +19,8 @@ import java.util.TreeMap;
  * @param unacknowledged own mutations the server has not acknowledged (the outbox)
  * @param lastAppliedSeq seq of the last change or snapshot applied; 0 before the first sync
  * @param knownHeadSeq highest merchant seq known from Welcome or acks
+ * @param storedSeq the applied seq written to the device's store (reported to the server's sync
+ *     barrier); trails {@code lastAppliedSeq} by at most one store flush
  */
 public record ClientView(
     SortedMap<String, Item> items,
@@ -27,7 +29,8 @@ public record ClientView(
     int unacknowledged,
     long lastAppliedSeq,
     long knownHeadSeq,
-    ConnectionState connectionState) {
+    ConnectionState connectionState,
+    long storedSeq) {
 
   public ClientView {
     items = Collections.unmodifiableSortedMap(new TreeMap<>(items));

@@ -156,6 +156,14 @@ public final class LockstepClient implements AutoCloseable {
     return await(ClientView::settled, timeout);
   }
 
+  /**
+   * Waits until this device has applied every change up to {@code seq} and written it to its
+   * store (what it reports to the server's sync barrier); false if {@code timeout} passed first.
+   */
+  public boolean awaitApplied(long seq, Duration timeout) throws InterruptedException {
+    return await(v -> v.storedSeq() >= seq, timeout);
+  }
+
   /** Waits until {@code condition} holds for the published view; false on timeout. */
   public boolean await(Predicate<ClientView> condition, Duration timeout)
       throws InterruptedException {

@@ -15,6 +15,7 @@ import io.lockstep.domain.Op;
 import io.lockstep.domain.Order;
 import io.lockstep.domain.Outcome;
 import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.Applied;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ClientFrame;
@@ -71,6 +72,9 @@ final class SyncSession {
 
   /** Longest time an ack, change or snapshot stays only in memory. */
   static final Duration FLUSH_DELAY = Duration.ofMillis(50);
+  /** Applied reports go out at most this often, or every {@link #APPLIED_EVERY} changes. */
+  static final Duration APPLIED_INTERVAL = Duration.ofMillis(100);
+  static final int APPLIED_EVERY = 256;
 
   private static final Set<String> FATAL_ERRORS = Set.of("unauthenticated", "device-mismatch");
 
@@ -93,6 +97,8 @@ final class SyncSession {
   private ScheduledFuture<?> retryTask;
   private ScheduledFuture<?> tickTask;
   private ScheduledFuture<?> flushTask;
+  private ScheduledFuture<?> appliedTask;
+  private long storedSeq; // the applied seq the store holds
   private boolean recovering; // since an unreadable or oversize frame, until caught up again
 
   SyncSession(LockstepClient.Builder settings, StoreFile store,
@@ -132,6 +138,7 @@ final class SyncSession {
               p.getAcknowledged(), p.getSettleSeq()))
           .toList();
       replica = LocalReplica.restore(s.getLastAppliedSeq(), items, orders, pending);
+      storedSeq = s.getLastAppliedSeq();
     } catch (RuntimeException e) { // InvalidMutationException and the domain's argument checks
       throw new IllegalStateException("store " + store.path() + " is damaged: " + e.getMessage(), e);
     }
@@ -232,6 +239,7 @@ final class SyncSession {
     }
     c.send(ClientFrame.newBuilder().setHello(Hello.newBuilder()
         .setDeviceId(deviceId).setToken(token).setAfterSeq(replica.appliedSeq())).build());
+    c.reportedApplied = replica.appliedSeq(); // the server takes Hello.after_seq as applied
   }
 
   /** Ends {@code c} if it is the current connection; retries after a backoff delay unless fatal. */
@@ -517,6 +525,32 @@ final class SyncSession {
           .setAcknowledged(e.acknowledged()).setSettleSeq(e.settleSeq()));
     }
     store.write(b.build());
+    storedSeq = replica.appliedSeq();
+    publish();
+    reportApplied();
+  }
+
+  /**
+   * Tells the server the seq this device has applied and stored (the sync barrier), at most every
+   * {@link #APPLIED_INTERVAL} or every {@link #APPLIED_EVERY} changes; a report held back by the
+   * interval goes out when it ends.
+   */
+  private void reportApplied() {
+    Connection c = connection;
+    if (c == null || !c.welcomed || storedSeq <= c.reportedApplied) return;
+    long sinceLast = System.nanoTime() - c.reportedAtNanos;
+    if (sinceLast < APPLIED_INTERVAL.toNanos() && storedSeq - c.reportedApplied < APPLIED_EVERY) {
+      if (appliedTask == null) {
+        appliedTask = eventThread.schedule(() -> {
+          appliedTask = null;
+          reportApplied();
+        }, APPLIED_INTERVAL.toNanos() - sinceLast, TimeUnit.NANOSECONDS);
+      }
+      return;
+    }
+    c.reportedApplied = storedSeq;
+    c.reportedAtNanos = System.nanoTime();
+    c.send(ClientFrame.newBuilder().setApplied(Applied.newBuilder().setSeq(storedSeq)).build());
   }
 
   private void setState(ConnectionState next, String detail) {
@@ -532,7 +566,7 @@ final class SyncSession {
     MerchantState resolved = replica.view().resolvedView();
     int unacknowledged = (int) replica.pending().stream().filter(e -> !e.acknowledged()).count();
     publisher.accept(new ClientView(resolved.items(), resolved.orders(), replica.pending().size(),
-        unacknowledged, replica.appliedSeq(), knownHeadSeq, state));
+        unacknowledged, replica.appliedSeq(), knownHeadSeq, state, storedSeq));
   }
 
   // ---- plumbing ------------------------------------------------------------------------------
@@ -579,6 +613,8 @@ final class SyncSession {
     long lastHeardNanos = System.nanoTime();
     long lastPingNanos = System.nanoTime();
     long pingNonce;
+    long reportedApplied; // the last applied seq the server heard of on this connection
+    long reportedAtNanos;
 
     /** Queues a frame; the JDK socket takes one send at a time. A failed send drops the socket. */
     void send(ClientFrame frame) {

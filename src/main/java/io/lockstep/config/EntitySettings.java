@@ -22,6 +22,8 @@ import java.time.Duration;
  * @param busyRetryAfter the delay a refused writer is told to wait before it retries
  * @param maxWriteAttempts how often a batch whose journal write failed is written again (after
  *     the entity restarted) before its writers are told {@code unavailable}
+ * @param syncRecentWindow a device that is not connected still counts for the sync barrier this
+ *     long after it was last seen ({@code lockstep.sync.recent-window})
  */
 public record EntitySettings(
     int snapshotEvery,
@@ -36,7 +38,8 @@ public record EntitySettings(
     int idempotencyKeys,
     int maxBufferedMutations,
     Duration busyRetryAfter,
-    int maxWriteAttempts) {
+    int maxWriteAttempts,
+    Duration syncRecentWindow) {
 
   public EntitySettings {
     if (restartMaxBackoff.compareTo(restartMinBackoff) < 0) {
@@ -45,8 +48,8 @@ public record EntitySettings(
     }
   }
 
-  /** Parses {@code lockstep.entity}. */
-  public static EntitySettings from(Config entity) {
+  /** Parses {@code lockstep.entity} and {@code lockstep.sync}. */
+  public static EntitySettings from(Config entity, Config sync) {
     return new EntitySettings(
         LockstepSettings.positive(entity, "snapshot-every"),
         LockstepSettings.positive(entity, "change-window-size"),
@@ -60,6 +63,7 @@ public record EntitySettings(
         LockstepSettings.positive(entity, "idempotency-keys"),
         LockstepSettings.positive(entity, "max-buffered-mutations"),
         LockstepSettings.positiveDuration(entity, "busy-retry-after"),
-        LockstepSettings.positive(entity, "max-write-attempts"));
+        LockstepSettings.positive(entity, "max-write-attempts"),
+        LockstepSettings.positiveDuration(sync, "recent-window"));
   }
 }

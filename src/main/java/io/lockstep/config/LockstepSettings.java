@@ -59,10 +59,10 @@ public record LockstepSettings(
         database,
         TokenSettings.from(lockstep.getConfig("tokens"), dataDir, database.kind()),
         LimitSettings.from(lockstep.getConfig("limits")),
-        EntitySettings.from(lockstep.getConfig("entity")),
+        EntitySettings.from(lockstep.getConfig("entity"), lockstep.getConfig("sync")),
         DeviceSettings.from(lockstep.getConfig("device")),
         SerializationSettings.from(lockstep.getConfig("serialization")),
-        ApiSettings.from(lockstep.getConfig("api")),
+        ApiSettings.from(lockstep.getConfig("api"), lockstep.getConfig("sync")),
         OperatorSettings.from(lockstep.getConfig("operator")),
         SecuritySettings.from(lockstep.getConfig("security")));
   }

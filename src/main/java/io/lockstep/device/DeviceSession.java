@@ -49,6 +49,7 @@ import org.apache.pekko.util.ByteString;
  *               anything else / timeout    Error, close
  *  subscribing  Subscribed                 Welcome, then catch-up frames       -> running
  *  running      Push                       forward to the entity (bounded in flight)
+ *               Applied                    tell the entity's sync barrier when it advances
  *               PushResult                 one Ack frame per mutation
  *               Frame                      forward what is after the last delivered seq
  *               heartbeat                  re-Subscribe from the last delivered seq
@@ -127,6 +128,7 @@ public final class DeviceSession {
   private String deviceId;
   private EntityRef<MerchantEntity.Command> merchant;
   private long lastDeliveredSeq;
+  private long lastAppliedSeq; // reported by the device (ClientFrame.applied)
   private boolean resetting; // between a Subscribed below lastDeliveredSeq and its snapshot's last chunk
   private long lastInboundNanos = System.nanoTime();
   private Inbound held; // an inbound frame waiting for the subscription
@@ -236,6 +238,7 @@ public final class DeviceSession {
     tokenExpiresAt = verified.expiresAt().plus(tokens.clockSkew());
     scheduleTokenExpiry();
     lastDeliveredSeq = hello.getAfterSeq();
+    lastAppliedSeq = hello.getAfterSeq();
     merchant = sharding.entityRefFor(MerchantEntity.ENTITY_KEY, merchantId);
     subscribe();
     msg.ackTo().tell(InboundAck.INSTANCE);
@@ -295,11 +298,26 @@ public final class DeviceSession {
       case PUSH -> next = onPush(frame.getPush());
       case PING -> next = send(ServerFrame.newBuilder().setPong(Pong.newBuilder().setNonce(frame.getPing().getNonce())).build())
           ? Behaviors.same() : closed();
+      case APPLIED -> next = onApplied(frame.getApplied().getSeq());
       case HELLO -> next = close("protocol-violation", "Hello may only be the first frame");
       default -> next = close("bad-frame", "empty or unknown ClientFrame");
     }
     if (!closing) msg.ackTo().tell(InboundAck.INSTANCE);
     return next;
+  }
+
+  /**
+   * The device applied and stored up to {@code seq}: the merchant's sync barrier hears of it when
+   * it advances. A device cannot have applied more than this session delivered (or its Hello
+   * named), so more counts as what was delivered.
+   */
+  private Behavior<Command> onApplied(long seq) {
+    long applied = Math.min(seq, lastDeliveredSeq);
+    if (applied > lastAppliedSeq) {
+      lastAppliedSeq = applied;
+      merchant.tell(new MerchantEntity.DeviceApplied(deviceId, applied));
+    }
+    return Behaviors.same();
   }
 
   /** Called with a push that passed {@link ClientFrames}' bounds. */

@@ -173,6 +173,23 @@ public final class MerchantEntity
       String node)
       implements TransientMessage {}
 
+  /** A subscribed device applied and stored every change up to {@code seq} (sync barrier). */
+  public record DeviceApplied(String deviceId, long seq) implements Command {}
+
+  /**
+   * Answers when every device that counts has applied {@code seq} (see {@link SyncBarrier}), or
+   * after {@code waitMillis} with the barrier as it stands; at once when {@code waitMillis} is 0.
+   */
+  public record AwaitSync(long seq, long waitMillis, ActorRef<SyncStatus> replyTo) implements Command {}
+
+  /** The sync barrier at {@code seq}; never complete while {@code seq} is above the head. */
+  public record SyncStatus(String merchantId, long seq, long headSeq, boolean complete, List<SyncBarrier.Device> devices)
+      implements TransientMessage {
+    public SyncStatus {
+      devices = List.copyOf(devices);
+    }
+  }
+
   /** Passivation and hand-off. */
   public enum Stop implements Command { INSTANCE }
 
@@ -181,6 +198,8 @@ public final class MerchantEntity
   private enum IdleCheck implements Command { INSTANCE }
 
   private record SubscriberStopped(ActorRef<SessionEvent> inbox) implements Command {}
+
+  private record SyncWaitExpired(long waiter) implements Command {}
 
   /** What a subscribed session (or a pusher) receives, in the order the entity sent it. */
   public sealed interface SessionEvent extends TransientMessage {}
@@ -331,6 +350,7 @@ public final class MerchantEntity
   private final MerchantObserver observer;
   private final MergeRules rules;
   private final PushSequences sequences = new PushSequences();
+  private final SyncBarrier barrier;
   private final List<Push> buffer = new ArrayList<>();
   private int bufferedMutations;
   // The batch whose journal write is in flight, and how often it failed: after a failed write the
@@ -365,6 +385,7 @@ public final class MerchantEntity
     this.rules = rules;
     this.answeredKeys = lruMap(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
+    this.barrier = new SyncBarrier(settings.syncRecentWindow());
   }
 
   private static <V> Map<String, V> lruMap(int capacity) {
@@ -441,6 +462,15 @@ public final class MerchantEntity
         .onCommand(IdleCheck.class, (state, cmd) -> onIdleCheck())
         .onCommand(GetView.class, this::onGetView)
         .onCommand(GetDevices.class, this::onGetDevices)
+        .onCommand(DeviceApplied.class, (state, cmd) -> {
+          barrier.seen(cmd.deviceId(), Math.min(cmd.seq(), state.headSeq()), clock.millis());
+          return Effect().noReply();
+        })
+        .onCommand(AwaitSync.class, this::onAwaitSync)
+        .onCommand(SyncWaitExpired.class, (state, cmd) -> {
+          barrier.expire(cmd.waiter(), clock.millis());
+          return Effect().noReply();
+        })
         .build();
   }
 
@@ -461,7 +491,8 @@ public final class MerchantEntity
   /** Passivates only when idle and without subscribers: devices keep their merchant warm. */
   private ReplyEffect<Event, MerchantState> onIdleCheck() {
     boolean idle = System.nanoTime() - lastActivityNanos >= settings.passivationIdleTimeout().toNanos();
-    if (idle && subscribers.isEmpty() && buffer.isEmpty()) {
+    barrier.prune(clock.millis());
+    if (idle && subscribers.isEmpty() && buffer.isEmpty() && barrier.waiting() == 0) {
       shard.ifPresent(s -> s.tell(new ClusterSharding.Passivate<>(context.getSelf())));
     }
     return Effect().noReply();
@@ -475,6 +506,25 @@ public final class MerchantEntity
         state.orders().values().stream().map(DeviceProtocolMapper::toProto).toList(),
         state.conflicts().stream().map(DeviceProtocolMapper::toProto).toList());
     return Effect().reply(query.replyTo(), view);
+  }
+
+  private ReplyEffect<Event, MerchantState> onAwaitSync(MerchantState state, AwaitSync query) {
+    lastActivityNanos = System.nanoTime();
+    long head = state.headSeq();
+    if (query.seq() > head || query.waitMillis() == 0) { // above the head no device can have it yet
+      SyncBarrier.Status now = barrier.status(query.seq(), clock.millis());
+      query.replyTo().tell(syncStatus(now, head, now.complete() && query.seq() <= head));
+      return Effect().noReply();
+    }
+    long waiter = barrier.await(query.seq(), clock.millis(), status -> query.replyTo().tell(syncStatus(status, head, status.complete())));
+    if (waiter >= 0) {
+      context.scheduleOnce(java.time.Duration.ofMillis(query.waitMillis()), context.getSelf(), new SyncWaitExpired(waiter));
+    }
+    return Effect().noReply();
+  }
+
+  private SyncStatus syncStatus(SyncBarrier.Status status, long head, boolean complete) {
+    return new SyncStatus(merchantId, status.seq(), head, complete, status.devices());
   }
 
   private ReplyEffect<Event, MerchantState> onGetDevices(MerchantState state, GetDevices query) {
@@ -719,6 +769,8 @@ public final class MerchantEntity
     long since = previous != null ? previous.connectedSinceMillis() : clock.millis();
     subscribers.put(cmd.inbox(), new Subscription(cmd.deviceId(), since, cmd.afterSeq(), nodeOf(cmd.session())));
     lastDeliveredByDevice.merge(cmd.deviceId(), cmd.afterSeq(), Math::max);
+    if (previous == null) barrier.connected(cmd.deviceId(), Math.min(cmd.afterSeq(), state.headSeq()), clock.millis());
+    else barrier.seen(cmd.deviceId(), 0, clock.millis()); // a heartbeat names what was delivered, not applied
     if (previous == null) {
       context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
       observer.subscribers(merchantId, subscribers.size());
@@ -761,7 +813,11 @@ public final class MerchantEntity
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
     sequences.forget(inbox);
-    if (subscribers.remove(inbox) != null) observer.subscribers(merchantId, subscribers.size());
+    Subscription removed = subscribers.remove(inbox);
+    if (removed != null) {
+      barrier.disconnected(removed.deviceId(), clock.millis());
+      observer.subscribers(merchantId, subscribers.size());
+    }
     return Effect().noReply();
   }
 

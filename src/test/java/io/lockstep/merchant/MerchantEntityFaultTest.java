@@ -261,7 +261,7 @@ class MerchantEntityFaultTest {
     return new EntitySettings(s.snapshotEvery(), s.changeWindowSize(), s.changesPerFrame(),
         s.recordsPerSnapshotChunk(), s.passivationIdleTimeout(), s.askTimeout(), s.restartMinBackoff(),
         s.restartMaxBackoff(), s.journalCatchUpLimit(), s.idempotencyKeys(), max, s.busyRetryAfter(),
-        s.maxWriteAttempts());
+        s.maxWriteAttempts(), s.syncRecentWindow());
   }
 
   private static void await(CountDownLatch latch) {

@@ -13,5 +13,6 @@ public final class TestSettings {
    */
   public static final EntitySettings ENTITY =
       new EntitySettings(100, 5, 2, 3, Duration.ofMinutes(2), Duration.ofSeconds(5),
-          Duration.ofMillis(50), Duration.ofMillis(200), 10, 100, 10_000, Duration.ofMillis(500), 3);
+          Duration.ofMillis(50), Duration.ofMillis(200), 10, 100, 10_000, Duration.ofMillis(500), 3,
+          Duration.ofMinutes(10));
 }

@@ -1,0 +1,158 @@
+package io.lockstep.client;
+
+import static io.lockstep.testing.HttpApi.parse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lockstep.LockstepNode;
+import io.lockstep.api.v1.SyncDevice;
+import io.lockstep.api.v1.SyncStatus;
+import io.lockstep.security.DevicePrincipal;
+import io.lockstep.security.ServicePrincipal;
+import io.lockstep.testing.HttpApi;
+import io.lockstep.testing.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The sync barrier end to end: real client devices over real sockets report what they applied,
+ * and a service asks whether its write reached them, with and without long-poll.
+ */
+@Tag("postgres")
+class SyncBarrierIntegrationTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  static TestDatabase database;
+  static LockstepNode node;
+  static HttpApi http;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    database = TestDatabase.create(SyncBarrierIntegrationTest.class);
+    node = LockstepNode.start(database.config());
+    http = new HttpApi(node.httpPort());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (node != null) node.close();
+    if (database != null) database.close();
+  }
+
+  private LockstepClient client(String merchant, String device) {
+    String token = node.tokens().mint(new DevicePrincipal(merchant, device));
+    return LockstepClient.builder()
+        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .deviceId(device)
+        .token(() -> token)
+        .storePath(dir.resolve(device + ".store"))
+        .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
+        .random(new Random(1))
+        .build();
+  }
+
+  private static String service(String merchant) {
+    return node.tokens().mint(new ServicePrincipal("backoffice", Optional.of(merchant)));
+  }
+
+  private static long write(String merchant, String token, String itemId) {
+    String body = "{\"mutations\":[{\"counter\":\"" + System.nanoTime() + "\",\"upsertItem\":{\"itemId\":\"" + itemId
+        + "\",\"name\":\"" + itemId + "\",\"priceCents\":\"100\"}}]}";
+    HttpResponse<String> response = http.post("/v1/merchants/" + merchant + "/mutations", token, body);
+    assertEquals(200, response.statusCode(), response.body());
+    io.lockstep.api.v1.AckList acks = parse(response.body(), io.lockstep.api.v1.AckList.newBuilder());
+    return acks.getAcks(0).getSeq();
+  }
+
+  private static SyncStatus sync(String merchant, String token, String query) {
+    HttpResponse<String> response = http.get("/v1/merchants/" + merchant + "/sync?" + query, token);
+    assertEquals(200, response.statusCode(), response.body());
+    return parse(response.body(), SyncStatus.newBuilder());
+  }
+
+  @Test
+  void aWriteIsCompleteOnceEveryConnectedDeviceAppliedAndStoredIt() throws Exception {
+    String merchant = "barrier";
+    String token = service(merchant);
+    try (LockstepClient till = client(merchant, "till"); LockstepClient kitchen = client(merchant, "kitchen")) {
+      till.start();
+      kitchen.start();
+      assertTrue(till.awaitConnected(WAIT) && kitchen.awaitConnected(WAIT));
+      long seq = write(merchant, token, "coffee");
+
+      SyncStatus status = sync(merchant, token, "seq=" + seq + "&wait=10s");
+
+      assertTrue(status.getComplete(), status.toString());
+      assertEquals(seq, status.getSeq());
+      assertEquals(List.of("kitchen", "till"), status.getDevicesList().stream().map(SyncDevice::getDeviceId).toList());
+      for (SyncDevice device : status.getDevicesList()) {
+        assertTrue(device.getConnected());
+        assertTrue(device.getAppliedSeq() >= seq, device.toString());
+      }
+      assertTrue(till.awaitApplied(seq, WAIT));
+      assertTrue(till.view().storedSeq() >= seq);
+      assertTrue(till.item("coffee").isPresent());
+    }
+  }
+
+  @Test
+  void aRecentlySeenDeviceThatIsAwayHoldsTheBarrierUntilItReconnectsAndCatchesUp() throws Exception {
+    String merchant = "away";
+    String token = service(merchant);
+    LockstepClient till = client(merchant, "till");
+    LockstepClient handheld = client(merchant, "handheld");
+    try {
+      till.start();
+      handheld.start();
+      assertTrue(till.awaitConnected(WAIT) && handheld.awaitConnected(WAIT));
+      long first = write(merchant, token, "tea");
+      assertTrue(sync(merchant, token, "seq=" + first + "&wait=10s").getComplete());
+      handheld.close(); // goes away, but was seen just now
+      long second = write(merchant, token, "cake");
+
+      SyncStatus now = sync(merchant, token, "seq=" + second);
+      assertFalse(now.getComplete(), now.toString());
+      SyncDevice away = now.getDevicesList().stream().filter(d -> d.getDeviceId().equals("handheld")).findFirst().orElseThrow();
+      assertFalse(away.getConnected());
+      assertTrue(away.getAppliedSeq() < second);
+      long started = System.nanoTime();
+      assertFalse(sync(merchant, token, "seq=" + second + "&wait=500ms").getComplete());
+      assertTrue(System.nanoTime() - started >= Duration.ofMillis(450).toNanos(), "long-polled for the wait");
+
+      CompletableFuture<SyncStatus> waiting = CompletableFuture.supplyAsync(() -> sync(merchant, token, "seq=" + second + "&wait=20s"));
+      handheld = client(merchant, "handheld"); // the same store: it resumes from what it applied
+      handheld.start();
+      SyncStatus done = waiting.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+      assertTrue(done.getComplete(), done.toString());
+      assertTrue(handheld.awaitApplied(second, WAIT));
+    } finally {
+      till.close();
+      handheld.close();
+    }
+  }
+
+  @Test
+  void aSeqAboveTheHeadIsNeverCompleteAndBadQueriesAreRefused() {
+    String merchant = "ahead";
+    String token = service(merchant);
+    long seq = write(merchant, token, "bun");
+    assertFalse(sync(merchant, token, "seq=" + (seq + 5) + "&wait=1s").getComplete());
+    assertTrue(sync(merchant, token, "seq=" + seq).getComplete(), "no device counts: nothing holds the barrier");
+    assertEquals(400, http.get("/v1/merchants/" + merchant + "/sync", token).statusCode());
+    assertEquals(400, http.get("/v1/merchants/" + merchant + "/sync?seq=1&wait=soon", token).statusCode());
+    assertEquals(403, http.get("/v1/merchants/" + merchant + "/sync?seq=1", service("someone-else")).statusCode());
+  }
+}
