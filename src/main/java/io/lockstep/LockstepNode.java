@@ -15,6 +15,7 @@ import io.lockstep.ops.LockstepMetrics;
 import io.lockstep.ops.MerchantLoadTable;
 import io.lockstep.ops.ObserverGroup;
 import io.lockstep.ops.JournalReplay;
+import io.lockstep.ops.LagTable;
 import io.lockstep.ops.OperatorRoutes;
 import io.lockstep.ops.ShardPlacementQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
@@ -128,13 +129,14 @@ public final class LockstepNode implements AutoCloseable {
       String node = Cluster.get(system).selfMember().address().toString();
       LockstepMetrics metrics = new LockstepMetrics();
       MerchantLoadTable load = new MerchantLoadTable(Clock.systemUTC(), node);
+      LagTable lag = new LagTable(metrics, settings.operator().sloFanoutThreshold());
       BearerAuthentication auth = new BearerAuthentication(tokens);
-      ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
+      ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, lag, node));
       joinCluster(system, settings.remote());
       system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load));
       DeviceRevocations revocations = revocations(system, settings);
-      ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations));
+      ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations, lag));
       log.info(
           "Lockstep node {} serving HTTP on {}, management on {}",
           node,
@@ -165,7 +167,7 @@ public final class LockstepNode implements AutoCloseable {
   /** The public routes: device WebSocket, product API; every error a problem response. */
   private static Route routes(
       ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, BearerAuthentication auth,
-      DeviceRevocations revocations) {
+      DeviceRevocations revocations, LagTable lag) {
     MerchantGateway merchants = new MerchantGateway(system, settings.entity().askTimeout());
     ProductApi api =
         new ProductApi(system, auth, merchants, new ChangeFeed(system, merchants), settings.api(), settings.limits());
@@ -173,7 +175,7 @@ public final class LockstepNode implements AutoCloseable {
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
     Route devices =
         new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits(),
-            settings.security(), revocations).route();
+            settings.security(), revocations, lag).route();
     return new HttpErrors().seal(Directives.concat(devices, api.route()));
   }
 
@@ -183,7 +185,8 @@ public final class LockstepNode implements AutoCloseable {
    * and Lockstep's operator routes.
    */
   private static Route operatorRoutes(
-      ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics) {
+      ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics,
+      LagTable lag, String node) {
     Route management = PekkoManagement.get(system).getRoutes();
     var timeout = settings.operator().queryTimeout();
     OperatorRoutes routes =
@@ -195,6 +198,8 @@ public final class LockstepNode implements AutoCloseable {
             new ShardPlacementQuery(system, timeout),
             new JournalReplay(system,
                 PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())),
+            lag,
+            node,
             settings.operator());
     return new HttpErrors().seal(routes.route());
   }

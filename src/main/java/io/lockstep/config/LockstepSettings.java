@@ -63,7 +63,7 @@ public record LockstepSettings(
         DeviceSettings.from(lockstep.getConfig("device")),
         SerializationSettings.from(lockstep.getConfig("serialization")),
         ApiSettings.from(lockstep.getConfig("api"), lockstep.getConfig("sync")),
-        OperatorSettings.from(lockstep.getConfig("operator")),
+        OperatorSettings.from(lockstep.getConfig("operator"), lockstep.getConfig("slo")),
         SecuritySettings.from(lockstep.getConfig("security")));
   }
 

@@ -49,6 +49,7 @@ public final class DeviceRoutes extends AllDirectives {
   private final SecuritySettings security;
   private final SessionGuards guards;
   private final OutgoingCoalescer coalescer;
+  private final DeliveryLag lag;
 
   public DeviceRoutes(
       ActorSystem<?> system,
@@ -58,7 +59,8 @@ public final class DeviceRoutes extends AllDirectives {
       EntitySettings entity,
       LimitSettings limits,
       SecuritySettings security,
-      DeviceRevocations revocations) {
+      DeviceRevocations revocations,
+      DeliveryLag lag) {
     this.system = system;
     this.tokens = tokens;
     this.sharding = ClusterSharding.get(system);
@@ -68,6 +70,7 @@ public final class DeviceRoutes extends AllDirectives {
     this.security = security;
     this.guards = SessionGuards.of(limits, revocations);
     this.coalescer = new OutgoingCoalescer(settings.coalesceBytes());
+    this.lag = lag;
   }
 
   public Route route() {
@@ -84,9 +87,10 @@ public final class DeviceRoutes extends AllDirectives {
   private Flow<Message, Message, NotUsed> connection() {
     Pair<BoundedSourceQueue<Outgoing>, Source<Outgoing, NotUsed>> out =
         Source.<Outgoing>queue(settings.outgoingBufferFrames()).preMaterialize(system);
+    ConnectionLag connectionLag = new ConnectionLag(lag);
     ActorRef<DeviceSession.Command> session =
         system.systemActorOf(
-            DeviceSession.create(out.first(), tokens, sharding, settings, guards),
+            DeviceSession.create(out.first(), tokens, sharding, settings, guards, connectionLag),
             "device-session-" + UUID.randomUUID(),
             Props.empty());
     Sink<Message, NotUsed> in =
@@ -108,11 +112,12 @@ public final class DeviceRoutes extends AllDirectives {
     return Flow.fromSinkAndSource(in, out.second()
         .batch(settings.outgoingBufferFrames(), coalescer::seed, OutgoingCoalescer.Batch::add)
         .mapConcat(OutgoingCoalescer.Batch::frames)
-        .flatMapConcat(1, this::toMessages));
+        .flatMapConcat(1, outgoing -> toMessages(outgoing, connectionLag)));
   }
 
-  private Source<Message, NotUsed> toMessages(Outgoing outgoing) {
+  private Source<Message, NotUsed> toMessages(Outgoing outgoing, ConnectionLag connectionLag) {
     if (outgoing instanceof Outgoing.Frame frame) {
+      connectionLag.written(frame, System.currentTimeMillis());
       return Source.single(BinaryMessage.create(ByteString.fromArrayUnsafe(frame.serverFrame())));
     }
     return catchUp.frames((Outgoing.FromJournal) outgoing);

@@ -106,10 +106,11 @@ public final class DeviceSession {
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
-      SessionGuards guards) {
+      SessionGuards guards,
+      ConnectionLag lag) {
     return Behaviors.setup(
         ctx -> Behaviors.withTimers(
-            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, guards).awaitHello()));
+            timers -> new DeviceSession(ctx, timers, out, tokens, sharding, settings, guards, lag).awaitHello()));
   }
 
   private final ActorContext<Command> context;
@@ -122,6 +123,7 @@ public final class DeviceSession {
   private final SessionGuards guards;
   private final PushRateLimiter pushRate;
   private final ActorRef<SessionEvent> inbox;
+  private final ConnectionLag lag;
 
   // Set once the device is authenticated.
   private String merchantId;
@@ -148,8 +150,10 @@ public final class DeviceSession {
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
-      SessionGuards guards) {
+      SessionGuards guards,
+      ConnectionLag lag) {
     this.context = context;
+    this.lag = lag;
     this.timers = timers;
     this.out = out;
     this.tokens = tokens;
@@ -202,6 +206,7 @@ public final class DeviceSession {
         .onSignal(PostStop.class, signal -> {
           if (!closing) out.complete(); // the socket never outlives its session
           if (deviceId != null) guards.live().unregister(merchantId, deviceId, context.getSelf());
+          lag.closed();
           return Behaviors.same();
         });
   }
@@ -230,6 +235,7 @@ public final class DeviceSession {
     }
     merchantId = principal.merchantId();
     deviceId = principal.deviceId();
+    lag.identify(merchantId, deviceId);
     // Registered before the check: a revocation loaded in between still reaches this session.
     guards.live().register(merchantId, deviceId, context.getSelf());
     if (guards.revocations().isRevoked(merchantId, deviceId)) {
@@ -315,6 +321,7 @@ public final class DeviceSession {
     long applied = Math.min(seq, lastDeliveredSeq);
     if (applied > lastAppliedSeq) {
       lastAppliedSeq = applied;
+      lag.applied(applied, System.currentTimeMillis());
       merchant.tell(new MerchantEntity.DeviceApplied(deviceId, applied));
     }
     return Behaviors.same();
@@ -393,7 +400,10 @@ public final class DeviceSession {
           return Behaviors.same();
         }
         byte[] bytes = frame.firstSeq() <= lastDeliveredSeq ? dropDelivered(frame.serverFrame()) : frame.serverFrame();
-        if (!enqueue(Outgoing.Frame.changes(bytes))) return closed();
+        if (frame.committedAtMillis() > 0) lag.queued(frame.lastSeq(), frame.committedAtMillis());
+        int fresh = (int) (frame.lastSeq() - Math.max(frame.firstSeq(), lastDeliveredSeq + 1) + 1);
+        if (!enqueue(frame.committedAtMillis() > 0 ? Outgoing.Frame.live(bytes, frame.committedAtMillis(), fresh)
+            : Outgoing.Frame.changes(bytes))) return closed();
         lastDeliveredSeq = frame.lastSeq();
       }
       case SNAPSHOT_CHUNK, SNAPSHOT_LAST -> {

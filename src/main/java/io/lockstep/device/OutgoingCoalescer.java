@@ -33,6 +33,8 @@ final class OutgoingCoalescer {
     private final List<Outgoing> ready = new ArrayList<>(4);
     private final List<byte[]> run = new ArrayList<>(4); // changes frames to be joined
     private int runBytes;
+    private long runCommittedAt; // the oldest commit time of the run's live frames; 0: none
+    private int runParts;
 
     private Batch(int maxBytes) {
       this.maxBytes = maxBytes;
@@ -43,6 +45,10 @@ final class OutgoingCoalescer {
         if (!run.isEmpty() && runBytes + frame.serverFrame().length > maxBytes) endRun();
         run.add(frame.serverFrame());
         runBytes += frame.serverFrame().length;
+        if (frame.committedAtMillis() > 0) {
+          runCommittedAt = runCommittedAt == 0 ? frame.committedAtMillis() : Math.min(runCommittedAt, frame.committedAtMillis());
+          runParts += frame.liveChanges();
+        }
       } else {
         endRun();
         ready.add(next);
@@ -59,7 +65,7 @@ final class OutgoingCoalescer {
     private void endRun() {
       if (run.isEmpty()) return;
       if (run.size() == 1) {
-        ready.add(Outgoing.Frame.changes(run.get(0)));
+        ready.add(new Outgoing.Frame(run.get(0), true, runCommittedAt, runParts));
       } else {
         byte[] joined = new byte[runBytes];
         int at = 0;
@@ -67,10 +73,12 @@ final class OutgoingCoalescer {
           System.arraycopy(part, 0, joined, at, part.length);
           at += part.length;
         }
-        ready.add(Outgoing.Frame.changes(joined));
+        ready.add(new Outgoing.Frame(joined, true, runCommittedAt, runParts));
       }
       run.clear();
       runBytes = 0;
+      runCommittedAt = 0;
+      runParts = 0;
     }
   }
 }

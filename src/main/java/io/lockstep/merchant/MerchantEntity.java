@@ -252,15 +252,28 @@ public final class MerchantEntity
 
   /**
    * An encoded {@link ServerFrame}: changes {@code firstSeq..lastSeq}, or a snapshot chunk at
-   * {@code lastSeq}. Encoded once, the same bytes go to every subscriber.
+   * {@code lastSeq}. Encoded once, the same bytes go to every subscriber. A live fan-out frame
+   * carries the wall-clock time its write committed (sessions measure the delivery lag from it);
+   * catch-up frames carry 0.
    */
-  public record Frame(Kind kind, long firstSeq, long lastSeq, byte[] serverFrame) implements SessionEvent {
+  public record Frame(Kind kind, long firstSeq, long lastSeq, byte[] serverFrame, long committedAtMillis)
+      implements SessionEvent {
     public enum Kind { CHANGES, SNAPSHOT_CHUNK, SNAPSHOT_LAST }
+
+    /** A catch-up frame. */
+    public Frame(Kind kind, long firstSeq, long lastSeq, byte[] serverFrame) {
+      this(kind, firstSeq, lastSeq, serverFrame, 0);
+    }
+
+    /** This frame as sent live, after the write that committed at {@code millis}. */
+    public Frame committedAt(long millis) {
+      return new Frame(kind, firstSeq, lastSeq, serverFrame, millis);
+    }
 
     @Override
     public boolean equals(Object other) {
       return other instanceof Frame f && kind == f.kind && firstSeq == f.firstSeq && lastSeq == f.lastSeq
-          && java.util.Arrays.equals(serverFrame, f.serverFrame);
+          && committedAtMillis == f.committedAtMillis && java.util.Arrays.equals(serverFrame, f.serverFrame);
     }
 
     @Override
@@ -757,8 +770,10 @@ public final class MerchantEntity
       changes.add(ChangeFrames.toChange(recorded));
     }
     if (subscribers.isEmpty()) return;
+    long committedAt = clock.millis();
     for (Frame frame : changeFrames(changes)) {
-      subscribers.keySet().forEach(s -> s.tell(frame));
+      Frame live = frame.committedAt(committedAt);
+      subscribers.keySet().forEach(s -> s.tell(live));
     }
     observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
   }

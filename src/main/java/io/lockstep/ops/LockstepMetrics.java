@@ -31,6 +31,10 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_catchup_snapshots_total         catch-ups that needed a snapshot
  *   lockstep_connected_devices               subscribed sessions of merchants on this node
  *   lockstep_active_entities                 merchant entities running on this node
+ *   lockstep_delivery_lag_seconds            commit of a change to its write to a device's socket
+ *   lockstep_applied_lag_seconds             commit of a change to the device's Applied report
+ *   lockstep_slo_fanout_deliveries_total     changes written to device sockets (SLO: all events)
+ *   lockstep_slo_fanout_good_total           of those, within lockstep.slo.fanout-threshold
  * </pre>
  *
  * Labels never carry merchant ids: their number is unbounded; per-merchant load is on the
@@ -52,6 +56,10 @@ public final class LockstepMetrics implements MerchantObserver {
   private final Histogram fanOut;
   private final Counter catchUpChanges;
   private final Counter catchUpSnapshots;
+  private final Histogram deliveryLag;
+  private final Histogram appliedLag;
+  private final Counter sloAll;
+  private final Counter sloGood;
   private final Map<String, Integer> subscribersByMerchant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> activeMerchants = new ConcurrentHashMap<>();
 
@@ -87,6 +95,16 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Merchant entities running on this node")
         .callback(cb -> cb.call(activeMerchants.size()))
         .register(registry);
+    deliveryLag = Histogram.builder().name("lockstep_delivery_lag_seconds")
+        .help("Time from the commit of a change to its write to a device's socket, per change")
+        .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    appliedLag = Histogram.builder().name("lockstep_applied_lag_seconds")
+        .help("Time from the commit of a change to the device's report that it applied and stored it")
+        .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    sloAll = Counter.builder().name("lockstep_slo_fanout_deliveries")
+        .help("Changes written to device sockets (the fan-out SLO's events)").register(registry);
+    sloGood = Counter.builder().name("lockstep_slo_fanout_good")
+        .help("Changes written to device sockets within lockstep.slo.fanout-threshold of their commit").register(registry);
     JvmMetrics.builder().register(registry);
   }
 
@@ -104,6 +122,18 @@ public final class LockstepMetrics implements MerchantObserver {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  /** {@code changes} changes reached a device's socket {@code lagMillis} after their commit. */
+  void delivered(long lagMillis, int changes, boolean good) {
+    for (int i = 0; i < changes; i++) deliveryLag.observe(lagMillis / 1e3);
+    sloAll.inc(changes);
+    if (good) sloGood.inc(changes);
+  }
+
+  /** A device reported applied a change {@code lagMillis} after its commit. */
+  void applied(long lagMillis) {
+    appliedLag.observe(lagMillis / 1e3);
   }
 
   @Override

@@ -4,6 +4,8 @@ import io.lockstep.http.ApiProblem;
 import io.lockstep.http.BearerAuthentication;
 import io.lockstep.http.HttpErrors;
 import io.lockstep.http.JsonBodies;
+import io.lockstep.ops.v1.DeviceLag;
+import io.lockstep.ops.v1.DeviceLagList;
 import io.lockstep.http.ProblemType;
 import io.lockstep.config.OperatorSettings;
 import java.util.Optional;
@@ -26,6 +28,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   /lockstep/merchants/{id}/history?at=N operator   the merchant rebuilt from its journal at seq N
  *                                                    (default: its head), as `replay` prints it
  *   /lockstep/hot-merchants?top=N         operator   busiest merchants of the cluster
+ *   /lockstep/lag?top=N                   operator   devices on this node with the highest p99 delivery lag
  *   /lockstep/shards                      operator   shard placement per node with entity counts
  *   /cluster/...                          operator   Pekko Management cluster HTTP (writes only when
  *                                                    pekko.management.http.route-providers-read-only = false)
@@ -40,6 +43,8 @@ public final class OperatorRoutes extends AllDirectives {
   private final ClusterLoad load;
   private final ShardPlacementQuery shards;
   private final JournalReplay history;
+  private final LagTable lag;
+  private final String node;
   private final OperatorSettings settings;
 
   /**
@@ -52,6 +57,8 @@ public final class OperatorRoutes extends AllDirectives {
       ClusterLoad load,
       ShardPlacementQuery shards,
       JournalReplay history,
+      LagTable lag,
+      String node,
       OperatorSettings settings) {
     this.management = management;
     this.auth = auth;
@@ -59,6 +66,8 @@ public final class OperatorRoutes extends AllDirectives {
     this.load = load;
     this.shards = shards;
     this.history = history;
+    this.lag = lag;
+    this.node = node;
     this.settings = settings;
   }
 
@@ -102,6 +111,15 @@ public final class OperatorRoutes extends AllDirectives {
                 }))))),
         path("hot-merchants", () -> get(() -> parameterOptional("top", top ->
             respond(load.hottest(top(top)))))),
+        path("lag", () -> get(() -> parameterOptional("top", top -> {
+          DeviceLagList.Builder list = DeviceLagList.newBuilder().setNode(node);
+          for (LagTable.Lag l : lag.top(top(top))) {
+            list.addDevices(DeviceLag.newBuilder().setMerchantId(l.merchantId()).setDeviceId(l.deviceId())
+                .setWrittenCount(l.writtenCount()).setWrittenP99Millis(l.writtenP99Millis())
+                .setAppliedCount(l.appliedCount()).setAppliedP99Millis(l.appliedP99Millis()));
+          }
+          return respond(java.util.concurrent.CompletableFuture.completedFuture(list.build()));
+        }))),
         path("shards", () -> get(() -> respond(shards.placement())))));
   }
 

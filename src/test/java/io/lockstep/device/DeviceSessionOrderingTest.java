@@ -192,7 +192,8 @@ class DeviceSessionOrderingTest {
       if (o instanceof Outgoing.Frame frame) device.accept(ServerFrame.parseFrom(frame.serverFrame()));
     }), testKit.system());
     return testKit.spawn(DeviceSession.create(out.first(), tokens, ClusterSharding.get(testKit.system()),
-        settings.device(), SessionGuards.of(settings.limits(), DeviceRevocations.none())));
+        settings.device(), SessionGuards.of(settings.limits(), DeviceRevocations.none()),
+        new ConnectionLag(DeliveryLag.NONE)));
   }
 
   private static ClientFrame push(Mutation mutation) {

@@ -83,4 +83,16 @@ class OutgoingCoalescerTest {
     assertEquals(List.of(4L, 5L, 6L, 7L), seqsOf(frames.get(2)));
     assertEquals(List.of(8L), seqsOf(frames.get(3)));
   }
+
+  @Test
+  void aJoinedFrameKeepsTheOldestCommitTimeAndCountsTheLiveChangesOfItsParts() throws Exception {
+    List<Outgoing> frames = new OutgoingCoalescer(1 << 16).seed(Outgoing.Frame.changes(changes(1)))
+        .add(Outgoing.Frame.live(changes(2, 3), 500, 2))
+        .add(Outgoing.Frame.live(changes(4), 400, 1))
+        .frames();
+    Outgoing.Frame joined = (Outgoing.Frame) frames.get(0);
+    assertEquals(List.of(1L, 2L, 3L, 4L), seqsOf(joined));
+    assertEquals(400, joined.committedAtMillis());
+    assertEquals(3, joined.liveChanges(), "the catch-up change is not a live delivery");
+  }
 }

@@ -1,0 +1,59 @@
+package io.lockstep.device;
+
+/**
+ * The delivery lag of one connection: the session names its device once authenticated, the
+ * outgoing stream reports each live frame when the socket takes it, the session each
+ * {@code Applied} report. Remembers the commit time of the last {@value #REMEMBERED} live frames
+ * so an {@code Applied} seq finds its own.
+ */
+final class ConnectionLag {
+  static final int REMEMBERED = 1024;
+
+  private final DeliveryLag lag;
+  private volatile String merchantId;
+  private volatile String deviceId;
+  // Session thread only: last seqs and commit times of live frames, a ring.
+  private final long[] lastSeqs = new long[REMEMBERED];
+  private final long[] committedAt = new long[REMEMBERED];
+  private int next;
+
+  ConnectionLag(DeliveryLag lag) {
+    this.lag = lag;
+  }
+
+  void identify(String merchantId, String deviceId) {
+    this.merchantId = merchantId;
+    this.deviceId = deviceId;
+  }
+
+  /** A live frame up to {@code lastSeq}, committed at {@code committedAtMillis}, was queued (session thread). */
+  void queued(long lastSeq, long committedAtMillis) {
+    lastSeqs[next] = lastSeq;
+    committedAt[next] = committedAtMillis;
+    next = (next + 1) % REMEMBERED;
+  }
+
+  /** The socket took {@code frame} (stream thread). */
+  void written(Outgoing.Frame frame, long nowMillis) {
+    if (frame.committedAtMillis() > 0 && frame.liveChanges() > 0 && deviceId != null) {
+      lag.written(merchantId, deviceId, Math.max(0, nowMillis - frame.committedAtMillis()), frame.liveChanges());
+    }
+  }
+
+  /** The device applied up to {@code seq} (session thread): the lag of the frame that held it. */
+  void applied(long seq, long nowMillis) {
+    long best = 0;
+    long bestSeq = Long.MAX_VALUE;
+    for (int i = 0; i < REMEMBERED; i++) { // the live frame with the smallest last seq >= seq
+      if (committedAt[i] > 0 && lastSeqs[i] >= seq && lastSeqs[i] < bestSeq) {
+        bestSeq = lastSeqs[i];
+        best = committedAt[i];
+      }
+    }
+    if (best > 0 && deviceId != null) lag.applied(merchantId, deviceId, Math.max(0, nowMillis - best));
+  }
+
+  void closed() {
+    if (deviceId != null) lag.closed(merchantId, deviceId);
+  }
+}
