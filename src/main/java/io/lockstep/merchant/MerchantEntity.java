@@ -324,8 +324,7 @@ public final class MerchantEntity
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ChangeWindow window;
-  private final Map<ActorRef<SessionEvent>, Subscription> subscribers = new HashMap<>();
-  private final Map<String, Long> lastDeliveredByDevice = new HashMap<>();
+  private final Subscribers subscribers;
   private final Map<String, PushResult> answeredKeys;
   private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
   private final MerchantObserver observer;
@@ -342,8 +341,6 @@ public final class MerchantEntity
   private final java.util.ArrayDeque<MerchantState> resolvedAhead = new java.util.ArrayDeque<>();
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
-
-  private record Subscription(String deviceId, long connectedSinceMillis, long lastDeliveredSeq, String node) {}
 
   private MerchantEntity(
       ActorContext<Command> context,
@@ -365,6 +362,7 @@ public final class MerchantEntity
     this.rules = rules;
     this.answeredKeys = lruMap(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
+    this.subscribers = new Subscribers(merchantId, observer);
   }
 
   private static <V> Map<String, V> lruMap(int capacity) {
@@ -478,18 +476,7 @@ public final class MerchantEntity
   }
 
   private ReplyEffect<Event, MerchantState> onGetDevices(MerchantState state, GetDevices query) {
-    Map<String, DeviceStatus> devices = new java.util.TreeMap<>();
-    state.lastCounters().forEach((device, counter) -> devices.put(device,
-        new DeviceStatus(device, false, counter, lastDeliveredByDevice.getOrDefault(device, 0L), 0, "")));
-    lastDeliveredByDevice.forEach((device, seq) -> devices.putIfAbsent(device,
-        new DeviceStatus(device, false, 0, seq, 0, "")));
-    for (Subscription sub : subscribers.values()) {
-      DeviceStatus known = devices.get(sub.deviceId());
-      long since = known != null && known.connected() ? Math.min(known.connectedSinceMillis(), sub.connectedSinceMillis()) : sub.connectedSinceMillis();
-      devices.put(sub.deviceId(), new DeviceStatus(sub.deviceId(), true, state.lastCounter(sub.deviceId()),
-          Math.max(sub.lastDeliveredSeq(), lastDeliveredByDevice.getOrDefault(sub.deviceId(), 0L)), since, sub.node()));
-    }
-    return Effect().reply(query.replyTo(), new Devices(merchantId, List.copyOf(devices.values())));
+    return Effect().reply(query.replyTo(), new Devices(merchantId, subscribers.devices(state)));
   }
 
   private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
@@ -707,21 +694,14 @@ public final class MerchantEntity
       changes.add(ChangeFrames.toChange(recorded));
     }
     if (subscribers.isEmpty()) return;
-    for (Frame frame : changeFrames(changes)) {
-      subscribers.keySet().forEach(s -> s.tell(frame));
-    }
+    subscribers.tellAll(changeFrames(changes));
     observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
   }
 
   private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {
     lastActivityNanos = System.nanoTime();
-    Subscription previous = subscribers.get(cmd.inbox());
-    long since = previous != null ? previous.connectedSinceMillis() : clock.millis();
-    subscribers.put(cmd.inbox(), new Subscription(cmd.deviceId(), since, cmd.afterSeq(), nodeOf(cmd.session())));
-    lastDeliveredByDevice.merge(cmd.deviceId(), cmd.afterSeq(), Math::max);
-    if (previous == null) {
+    if (subscribers.subscribe(cmd.inbox(), cmd.deviceId(), cmd.afterSeq(), nodeOf(cmd.session()), clock.millis())) {
       context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
-      observer.subscribers(merchantId, subscribers.size());
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
     if (cmd.afterSeq() > state.headSeq()) {
@@ -761,7 +741,7 @@ public final class MerchantEntity
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
     sequences.forget(inbox);
-    if (subscribers.remove(inbox) != null) observer.subscribers(merchantId, subscribers.size());
+    subscribers.unsubscribe(inbox);
     return Effect().noReply();
   }
 
