@@ -53,7 +53,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  *  Push               buffered; a Flush is scheduled    stashed by Pekko, then buffered
  *  Flush              resolve the whole buffer, persist every stored mutation in ONE write;
  *                     after commit: Acks to each pusher, one encoded Changes frame to all
- *  Subscribe          reply Subscribed + catch-up frames (window, else snapshot); then live
+ *  Subscribe          reply Subscribed + catch-up (window, journal or snapshot: CatchUpPlan); then live
  *  Stop               passivate / hand off; with pushes buffered: re-queued behind their Flush
  * </pre>
  *
@@ -704,39 +704,33 @@ public final class MerchantEntity
       context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
-    if (cmd.afterSeq() > state.headSeq()) {
-      // The device claims seqs this merchant never stored (a restored database, a reused store):
-      // it resets its replica to a snapshot at our head (the session, told by Subscribed, takes it).
-      observer.deviceAhead(merchantId);
-      snapshotFrames(state).forEach(cmd.inbox()::tell);
-      observer.caughtUp(merchantId, 0, true);
-    } else {
-      catchUp(state, cmd.afterSeq(), cmd.inbox());
-    }
+    catchUp(state, cmd.afterSeq(), cmd.inbox());
     return Effect().noReply();
   }
 
-  /**
-   * Sends what a subscriber after {@code afterSeq} missed, cheapest source first: the window; the
-   * journal (read by the session) for the part before the window; a snapshot when the device is
-   * more than {@code journal-catch-up-limit} behind.
-   */
+  /** Sends what a subscriber after {@code afterSeq} missed, from where {@link CatchUpPlan} says (UpToDate: nothing). */
   private void catchUp(MerchantState state, long afterSeq, ActorRef<SessionEvent> inbox) {
     long head = state.headSeq();
-    if (afterSeq >= head) return;
-    Optional<List<Change>> fromWindow = window.after(afterSeq, head);
-    if (fromWindow.isPresent()) {
-      changeFrames(fromWindow.get()).forEach(inbox::tell);
-      observer.caughtUp(merchantId, fromWindow.get().size(), false);
-    } else if (head - afterSeq <= settings.journalCatchUpLimit()) {
-      long journalTo = window.firstSeqUpTo(head).orElse(head + 1) - 1;
-      inbox.tell(new CatchUpFromJournal(afterSeq + 1, journalTo));
-      window.after(journalTo, head).ifPresent(rest -> changeFrames(rest).forEach(inbox::tell));
+    CatchUpPlan plan = CatchUpPlan.of(afterSeq, head, window.firstSeqUpTo(head).orElse(head + 1), settings.journalCatchUpLimit());
+    if (plan instanceof CatchUpPlan.FromWindow) {
+      List<Change> changes = window.after(afterSeq, head).orElseThrow();
+      changeFrames(changes).forEach(inbox::tell);
+      observer.caughtUp(merchantId, changes.size(), false);
+    } else if (plan instanceof CatchUpPlan.JournalThenWindow journal) {
+      inbox.tell(new CatchUpFromJournal(journal.fromSeq(), journal.toSeq()));
+      window.after(journal.toSeq(), head).ifPresent(rest -> changeFrames(rest).forEach(inbox::tell));
       observer.caughtUp(merchantId, (int) (head - afterSeq), false);
-    } else {
-      snapshotFrames(state).forEach(inbox::tell);
-      observer.caughtUp(merchantId, 0, true);
+    } else if (plan instanceof CatchUpPlan.Snapshot) {
+      sendSnapshot(state, inbox);
+    } else if (plan instanceof CatchUpPlan.DeviceAhead) {
+      observer.deviceAhead(merchantId);
+      sendSnapshot(state, inbox); // the session, told by Subscribed, resets its replica to it
     }
+  }
+
+  private void sendSnapshot(MerchantState state, ActorRef<SessionEvent> inbox) {
+    snapshotFrames(state).forEach(inbox::tell);
+    observer.caughtUp(merchantId, 0, true);
   }
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
