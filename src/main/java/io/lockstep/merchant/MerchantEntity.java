@@ -21,9 +21,7 @@ import io.lockstep.storage.v1.MutationRecorded;
 import io.lockstep.storage.v1.WriterAuthority;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -325,8 +323,7 @@ public final class MerchantEntity
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ChangeWindow window;
   private final Subscribers subscribers;
-  private final Map<String, PushResult> answeredKeys;
-  private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
+  private final IdempotencyKeys<ActorRef<SessionEvent>> keys;
   private final MerchantObserver observer;
   private final MergeRules rules;
   private final PushSequences sequences = new PushSequences();
@@ -360,18 +357,9 @@ public final class MerchantEntity
     this.shard = shard;
     this.observer = observer;
     this.rules = rules;
-    this.answeredKeys = lruMap(settings.idempotencyKeys());
+    this.keys = new IdempotencyKeys<>(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
     this.subscribers = new Subscribers(merchantId, observer);
-  }
-
-  private static <V> Map<String, V> lruMap(int capacity) {
-    return new java.util.LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-        return size() > capacity;
-      }
-    };
   }
 
   @Override
@@ -494,22 +482,15 @@ public final class MerchantEntity
         return Effect().noReply(); // covered by the refusal of an earlier push of this session
       }
     }
-    if (!push.idempotencyKey().isEmpty()) {
-      String key = keyOf(push);
-      PushResult answered = answeredKeys.get(key);
-      if (answered != null) return Effect().reply(push.replyTo(), answered);
-      List<ActorRef<SessionEvent>> waiting = keysInFlight.get(key);
-      if (waiting != null) { // the first request with this key is still being written
-        waiting.add(push.replyTo());
-        return Effect().noReply();
-      }
-    }
+    Optional<PushResult> answered = keys.answered(push.deviceId(), push.idempotencyKey());
+    if (answered.isPresent()) return Effect().reply(push.replyTo(), answered.get());
+    if (keys.await(push.deviceId(), push.idempotencyKey(), push.replyTo())) return Effect().noReply();
     if (bufferedMutations + push.mutations().size() > settings.maxBufferedMutations()) {
       refuse(push, Refused.busy(settings.busyRetryAfter()));
       sequences.breakOff(push.replyTo()); // the session's later pushes must not overtake this one
       return Effect().noReply();
     }
-    if (!push.idempotencyKey().isEmpty()) keysInFlight.put(keyOf(push), new ArrayList<>());
+    keys.begin(push.deviceId(), push.idempotencyKey());
     enqueue(push);
     return Effect().noReply();
   }
@@ -527,16 +508,10 @@ public final class MerchantEntity
   private void refuse(Push push, Refused refused) {
     observer.refused(merchantId, refused.code());
     push.replyTo().tell(refused);
-    if (push.idempotencyKey().isEmpty()) return;
-    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(keyOf(push));
-    if (waiting != null) waiting.forEach(w -> w.tell(refused));
+    keys.refuse(push.deviceId(), push.idempotencyKey()).forEach(w -> w.tell(refused));
   }
 
   /** Resolves every buffered push against the state in arrival order and stores them in one write. */
-  private static String keyOf(Push push) {
-    return push.deviceId() + '\u0000' + push.idempotencyKey();
-  }
-
   private ReplyEffect<Event, MerchantState> onFlush(MerchantState state) {
     flushScheduled = false;
     if (buffer.isEmpty()) return Effect().noReply();
@@ -639,11 +614,7 @@ public final class MerchantEntity
   private void answer(Push push, PushResult result) {
     for (Ack ack : result.acks()) observer.acknowledged(merchantId, ack.getStatus(), 1);
     push.replyTo().tell(result);
-    if (push.idempotencyKey().isEmpty()) return;
-    String key = keyOf(push);
-    answeredKeys.put(key, result);
-    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(key);
-    if (waiting != null) waiting.forEach(w -> w.tell(result));
+    keys.answer(push.deviceId(), push.idempotencyKey(), result).forEach(w -> w.tell(result));
   }
 
   private record Resolution(List<Event> events, List<MerchantState> states, List<Runnable> replies) {
