@@ -2,23 +2,16 @@ package io.lockstep.merchant;
 
 import io.lockstep.config.EntitySettings;
 import io.lockstep.domain.Authority;
-import io.lockstep.domain.Conflict;
-import io.lockstep.domain.DomainRecord;
-import io.lockstep.serialization.InvalidMutationException;
-import io.lockstep.domain.Item;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Mutation;
-import io.lockstep.domain.Order;
 import io.lockstep.domain.Outcome;
 import io.lockstep.protocol.v1.Ack;
-import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.serialization.StoredEvent;
 import io.lockstep.serialization.TransientMessage;
 import io.lockstep.storage.v1.MutationRecorded;
-import io.lockstep.storage.v1.WriterAuthority;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +42,7 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <pre>
  *  command            while no write in flight          while a write is in flight
  *  Push               buffered; a Flush is scheduled    stashed by Pekko, then buffered
- *  Flush              resolve the whole buffer, persist every stored mutation in ONE write;
+ *  Flush              resolve the whole buffer (Resolver), persist every stored mutation in ONE write;
  *                     after commit: Acks to each pusher, one encoded Changes frame to all
  *  Subscribe          reply Subscribed + catch-up (window, journal or snapshot: CatchUpPlan); then live
  *  Stop               passivate / hand off; with pushes buffered: re-queued behind their Flush
@@ -58,6 +51,12 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <p>Acknowledgements are sent only after the journal write commits; a failed write restarts the
  * entity with backoff and acknowledges nothing. Subscribers and the buffer are transient.
  * The merchant seq of a stored mutation equals its journal sequence number.
+ *
+ * <p>The entity decides and persists; its parts, each confined to its actor: {@link Resolver}
+ * decides a batch, {@link RecordedEvents} and {@link ChangeFrames} encode for the journal and for
+ * devices, {@link CatchUpPlan} picks a subscriber's catch-up source, {@link Subscribers} keeps
+ * the sessions and devices, {@link IdempotencyKeys} and {@link PushSequences} guard against a
+ * push stored twice or out of order.
  */
 public final class MerchantEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -326,6 +325,7 @@ public final class MerchantEntity
   private final IdempotencyKeys<ActorRef<SessionEvent>> keys;
   private final MerchantObserver observer;
   private final MergeRules rules;
+  private final Resolver resolver;
   private final PushSequences sequences = new PushSequences();
   private final List<Push> buffer = new ArrayList<>();
   private int bufferedMutations;
@@ -357,6 +357,7 @@ public final class MerchantEntity
     this.shard = shard;
     this.observer = observer;
     this.rules = rules;
+    this.resolver = new Resolver(merchantId, rules, context::getLog);
     this.keys = new IdempotencyKeys<>(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
     this.subscribers = new Subscribers(merchantId, observer);
@@ -518,9 +519,9 @@ public final class MerchantEntity
     List<Push> batch = List.copyOf(buffer);
     buffer.clear();
     bufferedMutations = 0;
-    Resolution resolution = resolve(state, batch);
+    Resolver.Resolution resolution = resolver.resolve(state, batch, clock.millis());
     if (resolution.events().isEmpty()) {
-      return Effect().none().thenRun(s -> resolution.replyAll()).thenNoReply();
+      return Effect().none().thenRun(s -> answerAll(resolution)).thenNoReply();
     }
     long writeStarted = System.nanoTime();
     writing = batch;
@@ -531,128 +532,23 @@ public final class MerchantEntity
           writing = List.of();
           failedAttempts = 0;
           observer.written(merchantId, resolution.events().size(), System.nanoTime() - writeStarted, s.headSeq());
-          resolution.replyAll();
+          answerAll(resolution);
           publish(resolution.events(), writeStarted);
         })
         .thenNoReply();
   }
 
-  private Resolution resolve(MerchantState state, List<Push> batch) {
-    Resolver resolver = new Resolver(state, rules, clock.millis());
-    for (Push push : batch) {
-      List<Ack> acks = new ArrayList<>(push.mutations().size());
-      for (io.lockstep.protocol.v1.Mutation wire : push.mutations()) {
-        acks.add(resolveGuarded(resolver, push, wire));
-      }
-      PushResult result = new PushResult(acks);
-      resolver.replies.add(() -> answer(push, result));
-    }
-    return new Resolution(List.copyOf(resolver.events), List.copyOf(resolver.states), List.copyOf(resolver.replies));
-  }
-
-  /**
-   * Resolves one mutation. An exception from the rules or the encoding is a defect of ours, not of
-   * the device: that mutation alone is rejected with {@code internal-error} (and logged), the
-   * rest of the batch is stored, and the entity does not restart into the same mutation forever.
-   */
-  private Ack resolveGuarded(Resolver resolver, Push push, io.lockstep.protocol.v1.Mutation wire) {
-    try {
-      return resolver.resolve(push, wire);
-    } catch (InvalidMutationException e) {
-      return ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage());
-    } catch (RuntimeException e) {
-      context.getLog().error("Merchant {}: mutation {} of device {} failed to resolve; rejected as internal-error",
-          merchantId, wire.getCounter(), push.deviceId(), e);
-      return ack(wire.getCounter(), 0, AckStatus.REJECTED, INTERNAL_ERROR);
-    }
-  }
-
   /** The reason of a mutation rejected because resolving it failed on the server. */
   public static final String INTERNAL_ERROR = "internal-error";
 
-  /** Resolves one batch mutation by mutation, keeping the state after each stored one. */
-  private static final class Resolver {
-    private MerchantState current;
-    private final MergeRules rules;
-    private final long now;
-    private final List<Event> events = new ArrayList<>();
-    private final List<MerchantState> states = new ArrayList<>();
-    private final List<Runnable> replies = new ArrayList<>();
-
-    Resolver(MerchantState state, MergeRules rules, long now) {
-      this.current = state;
-      this.rules = rules;
-      this.now = now;
-    }
-
-    /** Changes nothing unless the whole mutation resolved and encoded. */
-    Ack resolve(Push push, io.lockstep.protocol.v1.Mutation wire) {
-      Mutation mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
-      long seq = current.headSeq() + 1;
-      Outcome outcome = rules.apply(current, seq, mutation);
-      if (outcome instanceof Outcome.Accepted accepted) {
-        store(outcome.state(), recorded(seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict(), now));
-        return ack(wire.getCounter(), seq, AckStatus.ACCEPTED, "");
-      }
-      if (outcome instanceof Outcome.Rejected rejected) {
-        if (rejected.conflict().isEmpty()) return ack(wire.getCounter(), 0, AckStatus.REJECTED, rejected.reason());
-        // stored for its conflict record
-        DomainRecord record = recordOf(outcome.state(), mutation);
-        store(outcome.state(), recorded(seq, push, wire, AckStatus.REJECTED, record, rejected.conflict(), now));
-        return ack(wire.getCounter(), seq, AckStatus.REJECTED, rejected.reason());
-      }
-      return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
-    }
-
-    private void store(MerchantState next, Event event) {
-      events.add(event);
-      states.add(next);
-      current = next;
-    }
+  private void answerAll(Resolver.Resolution resolution) {
+    resolution.answers().forEach(a -> answer(a.push(), a.result()));
   }
 
   private void answer(Push push, PushResult result) {
     for (Ack ack : result.acks()) observer.acknowledged(merchantId, ack.getStatus(), 1);
     push.replyTo().tell(result);
     keys.answer(push.deviceId(), push.idempotencyKey(), result).forEach(w -> w.tell(result));
-  }
-
-  private record Resolution(List<Event> events, List<MerchantState> states, List<Runnable> replies) {
-    void replyAll() {
-      replies.forEach(Runnable::run);
-    }
-  }
-
-  private static DomainRecord recordOf(MerchantState state, Mutation mutation) {
-    String id = mutation.op().recordId();
-    DomainRecord order = state.orders().get(id);
-    return order != null ? order : state.items().get(id);
-  }
-
-  private static Ack ack(long counter, long seq, AckStatus status, String reason) {
-    return Ack.newBuilder().setCounter(counter).setSeq(seq).setStatus(status).setReason(reason).build();
-  }
-
-  private static Event recorded(
-      long seq,
-      Push push,
-      io.lockstep.protocol.v1.Mutation wire,
-      AckStatus status,
-      DomainRecord record,
-      Optional<Conflict> conflict,
-      long now) {
-    MutationRecorded.Builder b =
-        MutationRecorded.newBuilder()
-            .setSeq(seq)
-            .setDeviceId(push.deviceId())
-            .setAuthority(push.authority() == Authority.SERVICE ? WriterAuthority.WRITER_SERVICE : WriterAuthority.WRITER_DEVICE)
-            .setMutation(wire)
-            .setStatus(status)
-            .setRecordedAtMillis(now);
-    if (record instanceof Item item) b.setItem(DeviceProtocolMapper.toProto(item));
-    if (record instanceof Order order) b.setOrder(DeviceProtocolMapper.toProto(order));
-    conflict.ifPresent(c -> b.setConflict(DeviceProtocolMapper.toProto(c)));
-    return new Recorded(b.build());
   }
 
   // ---- fan-out and catch-up ------------------------------------------------------------------
@@ -743,13 +639,7 @@ public final class MerchantEntity
       window.put(ChangeFrames.toChange(proto));
       return resolved;
     }
-    Authority authority = switch (proto.getAuthority()) {
-      case WRITER_AUTHORITY_UNSPECIFIED, WRITER_DEVICE -> Authority.DEVICE; // unspecified: written before the field
-      case WRITER_SERVICE -> Authority.SERVICE;
-      case UNRECOGNIZED -> throw new IllegalArgumentException(
-          "event " + proto.getSeq() + ": unknown writer authority " + proto.getAuthorityValue() + " (written by a newer version?)");
-    };
-    Mutation mutation = DeviceProtocolMapper.toDomain(proto.getDeviceId(), authority, proto.getMutation());
+    Mutation mutation = RecordedEvents.mutationOf(proto);
     window.put(ChangeFrames.toChange(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }
