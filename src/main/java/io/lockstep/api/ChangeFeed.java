@@ -1,8 +1,7 @@
 package io.lockstep.api;
 
 import io.lockstep.api.v1.ChangeFeedPage;
-import io.lockstep.merchant.ChangeFrames;
-import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.JournalChanges;
 import io.lockstep.protocol.v1.Change;
 import java.time.Duration;
 import java.util.List;
@@ -12,13 +11,12 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
-import org.apache.pekko.persistence.query.EventEnvelope;
 import org.apache.pekko.persistence.query.PersistenceQuery;
 import org.apache.pekko.stream.javadsl.Sink;
 
 /**
- * The resumable change feed of a merchant, read from the journal: the same {@link Change}s
- * devices receive, in seq order, from any point of the merchant's history.
+ * The resumable change feed of a merchant, read from the journal by {@link JournalChanges}: the
+ * same {@link Change}s devices receive, in seq order, from any point of the merchant's history.
  *
  * <p>A page holds the changes after {@code after}, at most {@code limit}. When there are none
  * and the caller is willing to wait, a {@link FeedWaiter} subscribes to the merchant until a
@@ -27,14 +25,14 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class ChangeFeed {
   private final ActorSystem<?> system;
   private final MerchantGateway merchants;
-  private final JdbcReadJournal journal;
+  private final JournalChanges journal;
 
   public ChangeFeed(ActorSystem<?> system, MerchantGateway merchants) {
     this.system = system;
     this.merchants = merchants;
-    this.journal =
+    this.journal = new JournalChanges(
         PersistenceQuery.get(system.classicSystem())
-            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
+            .getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier()));
   }
 
   /**
@@ -54,18 +52,7 @@ public final class ChangeFeed {
   }
 
   private CompletionStage<List<Change>> changes(String merchantId, long after, int limit) {
-    return journal
-        .currentEventsByPersistenceId(MerchantEntity.persistenceId(merchantId).id(), after + 1, Long.MAX_VALUE)
-        .take(limit)
-        .map(ChangeFeed::toChange)
-        .runWith(Sink.seq(), system);
-  }
-
-  private static Change toChange(EventEnvelope envelope) {
-    if (envelope.event() instanceof MerchantEntity.Recorded recorded) {
-      return ChangeFrames.toChange(recorded.proto());
-    }
-    throw new IllegalStateException("unexpected event type in merchant journal: " + envelope.event().getClass().getName());
+    return journal.after(merchantId, after, limit).runWith(Sink.seq(), system);
   }
 
   /**

@@ -16,7 +16,6 @@ import io.lockstep.api.v1.OrderList;
 import io.lockstep.config.ApiSettings;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.merchant.MerchantEntity;
-import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.protocol.v1.Push;
 import io.lockstep.security.MutationLimits;
 import io.lockstep.security.ServicePrincipal;
@@ -184,20 +183,16 @@ public final class ProductApi extends AllDirectives {
     if (push.getMutationsCount() == 0) {
       throw new ApiProblem(ProblemType.INVALID_REQUEST, "the push has no mutations");
     }
-    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
-      throw new ApiProblem(ProblemType.TOO_MANY_MUTATIONS, push.getMutationsCount()
-          + " mutations in one push; at most " + limits.maxMutationsPerPush() + " are accepted");
-    }
-    for (Mutation m : push.getMutationsList()) {
-      if (m.getOpCase() == Mutation.OpCase.OP_NOT_SET) {
-        throw new ApiProblem(ProblemType.UNKNOWN_OP, "mutation with counter " + m.getCounter()
-            + " has no op this server knows; nothing of this push was applied");
-      }
-      Optional<String> tooBig = mutationLimits.problem(m);
-      if (tooBig.isPresent()) {
-        throw new ApiProblem(ProblemType.INVALID_REQUEST, tooBig.get() + "; nothing of this push was applied");
-      }
-    }
+    Optional<MutationLimits.Violation> violation = mutationLimits.check(push);
+    if (violation.isPresent()) throw new ApiProblem(problemOf(violation.get().kind()), violation.get().message());
+  }
+
+  private static ProblemType problemOf(MutationLimits.Violation.Kind kind) {
+    return switch (kind) {
+      case TOO_MANY_MUTATIONS -> ProblemType.TOO_MANY_MUTATIONS;
+      case UNKNOWN_OP -> ProblemType.UNKNOWN_OP;
+      case LIMIT_EXCEEDED -> ProblemType.INVALID_REQUEST;
+    };
   }
 
   private CompletionStage<HttpResponse> changes(HttpRequest request, String merchantId, ServicePrincipal service) {

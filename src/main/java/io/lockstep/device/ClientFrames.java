@@ -3,8 +3,6 @@ package io.lockstep.device;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.protocol.v1.ClientFrame;
-import io.lockstep.protocol.v1.Mutation;
-import io.lockstep.protocol.v1.Push;
 import io.lockstep.security.MutationLimits;
 import java.util.Optional;
 
@@ -42,30 +40,12 @@ final class ClientFrames {
       return new Decoded.Refused("bad-frame", "not a lockstep.v1.ClientFrame");
     }
     if (frame.hasPush()) {
-      Optional<Decoded.Refused> problem = checkPush(frame.getPush());
-      if (problem.isPresent()) return problem.get();
+      Optional<MutationLimits.Violation> violation = mutationLimits.check(frame.getPush());
+      if (violation.isPresent()) return new Decoded.Refused(violation.get().kind().code(), violation.get().message());
     }
     if (frame.hasHello() && frame.getHello().getDeviceId().length() > limits.maxStringLength()) {
       return new Decoded.Refused("string-too-long", "Hello.device_id longer than " + limits.maxStringLength());
     }
     return new Decoded.Accepted(frame);
-  }
-
-  private Optional<Decoded.Refused> checkPush(Push push) {
-    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
-      return Optional.of(new Decoded.Refused("too-many-mutations",
-          "a push may hold at most " + limits.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount()));
-    }
-    for (Mutation m : push.getMutationsList()) {
-      if (m.getOpCase() == Mutation.OpCase.OP_NOT_SET) {
-        return Optional.of(new Decoded.Refused("unknown-op", "mutation with counter " + m.getCounter()
-            + " has no op this server knows; nothing of this push was applied"));
-      }
-      Optional<String> tooBig = mutationLimits.problem(m);
-      if (tooBig.isPresent()) {
-        return Optional.of(new Decoded.Refused("limit-exceeded", tooBig.get() + "; nothing of this push was applied"));
-      }
-    }
-    return Optional.empty();
   }
 }

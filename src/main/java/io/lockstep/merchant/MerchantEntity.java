@@ -2,28 +2,19 @@ package io.lockstep.merchant;
 
 import io.lockstep.config.EntitySettings;
 import io.lockstep.domain.Authority;
-import io.lockstep.domain.Conflict;
-import io.lockstep.domain.DomainRecord;
-import io.lockstep.serialization.InvalidMutationException;
-import io.lockstep.domain.Item;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Mutation;
-import io.lockstep.domain.Order;
 import io.lockstep.domain.Outcome;
 import io.lockstep.protocol.v1.Ack;
-import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.serialization.StoredEvent;
 import io.lockstep.serialization.TransientMessage;
 import io.lockstep.storage.v1.MutationRecorded;
-import io.lockstep.storage.v1.WriterAuthority;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -51,15 +42,21 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * <pre>
  *  command            while no write in flight          while a write is in flight
  *  Push               buffered; a Flush is scheduled    stashed by Pekko, then buffered
- *  Flush              resolve the whole buffer, persist every stored mutation in ONE write;
+ *  Flush              resolve the whole buffer (Resolver), persist every stored mutation in ONE write;
  *                     after commit: Acks to each pusher, one encoded Changes frame to all
- *  Subscribe          reply Subscribed + catch-up frames (window, else snapshot); then live
+ *  Subscribe          reply Subscribed + catch-up (window, journal or snapshot: CatchUpPlan); then live
  *  Stop               passivate / hand off; with pushes buffered: re-queued behind their Flush
  * </pre>
  *
  * <p>Acknowledgements are sent only after the journal write commits; a failed write restarts the
  * entity with backoff and acknowledges nothing. Subscribers and the buffer are transient.
  * The merchant seq of a stored mutation equals its journal sequence number.
+ *
+ * <p>The entity decides and persists; its parts, each confined to its actor: {@link Resolver}
+ * decides a batch, {@link RecordedEvents} and {@link ChangeFrames} encode for the journal and for
+ * devices, {@link CatchUpPlan} picks a subscriber's catch-up source, {@link Subscribers} keeps
+ * the sessions and devices, {@link IdempotencyKeys} and {@link PushSequences} guard against a
+ * push stored twice or out of order.
  */
 public final class MerchantEntity
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -356,12 +353,11 @@ public final class MerchantEntity
   private final Clock clock;
   private final Optional<ActorRef<ClusterSharding.ShardCommand>> shard;
   private final ChangeWindow window;
-  private final Map<ActorRef<SessionEvent>, Subscription> subscribers = new HashMap<>();
-  private final Map<String, Long> lastDeliveredByDevice = new HashMap<>();
-  private final Map<String, PushResult> answeredKeys;
-  private final Map<String, List<ActorRef<SessionEvent>>> keysInFlight = new HashMap<>();
+  private final Subscribers subscribers;
+  private final IdempotencyKeys<ActorRef<SessionEvent>> keys;
   private final MerchantObserver observer;
   private final MergeRules rules;
+  private final Resolver resolver;
   private final PushSequences sequences = new PushSequences();
   private final SyncBarrier barrier;
   private final List<Push> buffer = new ArrayList<>();
@@ -375,8 +371,6 @@ public final class MerchantEntity
   private final java.util.ArrayDeque<MerchantState> resolvedAhead = new java.util.ArrayDeque<>();
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
-
-  private record Subscription(String deviceId, long connectedSinceMillis, long lastDeliveredSeq, String node) {}
 
   private MerchantEntity(
       ActorContext<Command> context,
@@ -396,18 +390,11 @@ public final class MerchantEntity
     this.shard = shard;
     this.observer = observer;
     this.rules = rules;
-    this.answeredKeys = lruMap(settings.idempotencyKeys());
+    this.resolver = new Resolver(merchantId, rules, context::getLog);
+    this.keys = new IdempotencyKeys<>(settings.idempotencyKeys());
     this.window = new ChangeWindow(settings.changeWindowSize());
     this.barrier = new SyncBarrier(settings.syncRecentWindow());
-  }
-
-  private static <V> Map<String, V> lruMap(int capacity) {
-    return new java.util.LinkedHashMap<>(16, 0.75f, true) {
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-        return size() > capacity;
-      }
-    };
+    this.subscribers = new Subscribers(merchantId, observer);
   }
 
   @Override
@@ -541,18 +528,7 @@ public final class MerchantEntity
   }
 
   private ReplyEffect<Event, MerchantState> onGetDevices(MerchantState state, GetDevices query) {
-    Map<String, DeviceStatus> devices = new java.util.TreeMap<>();
-    state.lastCounters().forEach((device, counter) -> devices.put(device,
-        new DeviceStatus(device, false, counter, lastDeliveredByDevice.getOrDefault(device, 0L), 0, "")));
-    lastDeliveredByDevice.forEach((device, seq) -> devices.putIfAbsent(device,
-        new DeviceStatus(device, false, 0, seq, 0, "")));
-    for (Subscription sub : subscribers.values()) {
-      DeviceStatus known = devices.get(sub.deviceId());
-      long since = known != null && known.connected() ? Math.min(known.connectedSinceMillis(), sub.connectedSinceMillis()) : sub.connectedSinceMillis();
-      devices.put(sub.deviceId(), new DeviceStatus(sub.deviceId(), true, state.lastCounter(sub.deviceId()),
-          Math.max(sub.lastDeliveredSeq(), lastDeliveredByDevice.getOrDefault(sub.deviceId(), 0L)), since, sub.node()));
-    }
-    return Effect().reply(query.replyTo(), new Devices(merchantId, List.copyOf(devices.values())));
+    return Effect().reply(query.replyTo(), new Devices(merchantId, subscribers.devices(state)));
   }
 
   private ReplyEffect<Event, MerchantState> onPush(MerchantState state, Push push) {
@@ -570,22 +546,15 @@ public final class MerchantEntity
         return Effect().noReply(); // covered by the refusal of an earlier push of this session
       }
     }
-    if (!push.idempotencyKey().isEmpty()) {
-      String key = keyOf(push);
-      PushResult answered = answeredKeys.get(key);
-      if (answered != null) return Effect().reply(push.replyTo(), answered);
-      List<ActorRef<SessionEvent>> waiting = keysInFlight.get(key);
-      if (waiting != null) { // the first request with this key is still being written
-        waiting.add(push.replyTo());
-        return Effect().noReply();
-      }
-    }
+    Optional<PushResult> answered = keys.answered(push.deviceId(), push.idempotencyKey());
+    if (answered.isPresent()) return Effect().reply(push.replyTo(), answered.get());
+    if (keys.await(push.deviceId(), push.idempotencyKey(), push.replyTo())) return Effect().noReply();
     if (bufferedMutations + push.mutations().size() > settings.maxBufferedMutations()) {
       refuse(push, Refused.busy(settings.busyRetryAfter()));
       sequences.breakOff(push.replyTo()); // the session's later pushes must not overtake this one
       return Effect().noReply();
     }
-    if (!push.idempotencyKey().isEmpty()) keysInFlight.put(keyOf(push), new ArrayList<>());
+    keys.begin(push.deviceId(), push.idempotencyKey());
     enqueue(push);
     return Effect().noReply();
   }
@@ -603,25 +572,19 @@ public final class MerchantEntity
   private void refuse(Push push, Refused refused) {
     observer.refused(merchantId, refused.code());
     push.replyTo().tell(refused);
-    if (push.idempotencyKey().isEmpty()) return;
-    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(keyOf(push));
-    if (waiting != null) waiting.forEach(w -> w.tell(refused));
+    keys.refuse(push.deviceId(), push.idempotencyKey()).forEach(w -> w.tell(refused));
   }
 
   /** Resolves every buffered push against the state in arrival order and stores them in one write. */
-  private static String keyOf(Push push) {
-    return push.deviceId() + '\u0000' + push.idempotencyKey();
-  }
-
   private ReplyEffect<Event, MerchantState> onFlush(MerchantState state) {
     flushScheduled = false;
     if (buffer.isEmpty()) return Effect().noReply();
     List<Push> batch = List.copyOf(buffer);
     buffer.clear();
     bufferedMutations = 0;
-    Resolution resolution = resolve(state, batch);
+    Resolver.Resolution resolution = resolver.resolve(state, batch, clock.millis());
     if (resolution.events().isEmpty()) {
-      return Effect().none().thenRun(s -> resolution.replyAll()).thenNoReply();
+      return Effect().none().thenRun(s -> answerAll(resolution)).thenNoReply();
     }
     long writeStarted = System.nanoTime();
     writing = batch;
@@ -632,132 +595,23 @@ public final class MerchantEntity
           writing = List.of();
           failedAttempts = 0;
           observer.written(merchantId, resolution.events().size(), System.nanoTime() - writeStarted, s.headSeq());
-          resolution.replyAll();
+          answerAll(resolution);
           publish(resolution.events(), writeStarted);
         })
         .thenNoReply();
   }
 
-  private Resolution resolve(MerchantState state, List<Push> batch) {
-    Resolver resolver = new Resolver(state, rules, clock.millis());
-    for (Push push : batch) {
-      List<Ack> acks = new ArrayList<>(push.mutations().size());
-      for (io.lockstep.protocol.v1.Mutation wire : push.mutations()) {
-        acks.add(resolveGuarded(resolver, push, wire));
-      }
-      PushResult result = new PushResult(acks);
-      resolver.replies.add(() -> answer(push, result));
-    }
-    return new Resolution(List.copyOf(resolver.events), List.copyOf(resolver.states), List.copyOf(resolver.replies));
-  }
-
-  /**
-   * Resolves one mutation. An exception from the rules or the encoding is a defect of ours, not of
-   * the device: that mutation alone is rejected with {@code internal-error} (and logged), the
-   * rest of the batch is stored, and the entity does not restart into the same mutation forever.
-   */
-  private Ack resolveGuarded(Resolver resolver, Push push, io.lockstep.protocol.v1.Mutation wire) {
-    try {
-      return resolver.resolve(push, wire);
-    } catch (InvalidMutationException e) {
-      return ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage());
-    } catch (RuntimeException e) {
-      context.getLog().error("Merchant {}: mutation {} of device {} failed to resolve; rejected as internal-error",
-          merchantId, wire.getCounter(), push.deviceId(), e);
-      return ack(wire.getCounter(), 0, AckStatus.REJECTED, INTERNAL_ERROR);
-    }
-  }
-
   /** The reason of a mutation rejected because resolving it failed on the server. */
   public static final String INTERNAL_ERROR = "internal-error";
 
-  /** Resolves one batch mutation by mutation, keeping the state after each stored one. */
-  private static final class Resolver {
-    private MerchantState current;
-    private final MergeRules rules;
-    private final long now;
-    private final List<Event> events = new ArrayList<>();
-    private final List<MerchantState> states = new ArrayList<>();
-    private final List<Runnable> replies = new ArrayList<>();
-
-    Resolver(MerchantState state, MergeRules rules, long now) {
-      this.current = state;
-      this.rules = rules;
-      this.now = now;
-    }
-
-    /** Changes nothing unless the whole mutation resolved and encoded. */
-    Ack resolve(Push push, io.lockstep.protocol.v1.Mutation wire) {
-      Mutation mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
-      long seq = current.headSeq() + 1;
-      Outcome outcome = rules.apply(current, seq, mutation);
-      if (outcome instanceof Outcome.Accepted accepted) {
-        store(outcome.state(), recorded(seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict(), now));
-        return ack(wire.getCounter(), seq, AckStatus.ACCEPTED, "");
-      }
-      if (outcome instanceof Outcome.Rejected rejected) {
-        if (rejected.conflict().isEmpty()) return ack(wire.getCounter(), 0, AckStatus.REJECTED, rejected.reason());
-        // stored for its conflict record
-        DomainRecord record = recordOf(outcome.state(), mutation);
-        store(outcome.state(), recorded(seq, push, wire, AckStatus.REJECTED, record, rejected.conflict(), now));
-        return ack(wire.getCounter(), seq, AckStatus.REJECTED, rejected.reason());
-      }
-      return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
-    }
-
-    private void store(MerchantState next, Event event) {
-      events.add(event);
-      states.add(next);
-      current = next;
-    }
+  private void answerAll(Resolver.Resolution resolution) {
+    resolution.answers().forEach(a -> answer(a.push(), a.result()));
   }
 
   private void answer(Push push, PushResult result) {
     for (Ack ack : result.acks()) observer.acknowledged(merchantId, ack.getStatus(), 1);
     push.replyTo().tell(result);
-    if (push.idempotencyKey().isEmpty()) return;
-    String key = keyOf(push);
-    answeredKeys.put(key, result);
-    List<ActorRef<SessionEvent>> waiting = keysInFlight.remove(key);
-    if (waiting != null) waiting.forEach(w -> w.tell(result));
-  }
-
-  private record Resolution(List<Event> events, List<MerchantState> states, List<Runnable> replies) {
-    void replyAll() {
-      replies.forEach(Runnable::run);
-    }
-  }
-
-  private static DomainRecord recordOf(MerchantState state, Mutation mutation) {
-    String id = mutation.op().recordId();
-    DomainRecord order = state.orders().get(id);
-    return order != null ? order : state.items().get(id);
-  }
-
-  private static Ack ack(long counter, long seq, AckStatus status, String reason) {
-    return Ack.newBuilder().setCounter(counter).setSeq(seq).setStatus(status).setReason(reason).build();
-  }
-
-  private static Event recorded(
-      long seq,
-      Push push,
-      io.lockstep.protocol.v1.Mutation wire,
-      AckStatus status,
-      DomainRecord record,
-      Optional<Conflict> conflict,
-      long now) {
-    MutationRecorded.Builder b =
-        MutationRecorded.newBuilder()
-            .setSeq(seq)
-            .setDeviceId(push.deviceId())
-            .setAuthority(push.authority() == Authority.SERVICE ? WriterAuthority.WRITER_SERVICE : WriterAuthority.WRITER_DEVICE)
-            .setMutation(wire)
-            .setStatus(status)
-            .setRecordedAtMillis(now);
-    if (record instanceof Item item) b.setItem(DeviceProtocolMapper.toProto(item));
-    if (record instanceof Order order) b.setOrder(DeviceProtocolMapper.toProto(order));
-    conflict.ifPresent(c -> b.setConflict(DeviceProtocolMapper.toProto(c)));
-    return new Recorded(b.build());
+    keys.answer(push.deviceId(), push.idempotencyKey(), result).forEach(w -> w.tell(result));
   }
 
   // ---- fan-out and catch-up ------------------------------------------------------------------
@@ -771,68 +625,51 @@ public final class MerchantEntity
     }
     if (subscribers.isEmpty()) return;
     long committedAt = clock.millis();
-    for (Frame frame : changeFrames(changes)) {
-      Frame live = frame.committedAt(committedAt);
-      subscribers.keySet().forEach(s -> s.tell(live));
-    }
+    subscribers.tellAll(changeFrames(changes).stream().map(frame -> frame.committedAt(committedAt)).toList());
     observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
   }
 
   private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {
     lastActivityNanos = System.nanoTime();
-    Subscription previous = subscribers.get(cmd.inbox());
-    long since = previous != null ? previous.connectedSinceMillis() : clock.millis();
-    subscribers.put(cmd.inbox(), new Subscription(cmd.deviceId(), since, cmd.afterSeq(), nodeOf(cmd.session())));
-    lastDeliveredByDevice.merge(cmd.deviceId(), cmd.afterSeq(), Math::max);
-    if (previous == null) barrier.connected(cmd.deviceId(), Math.min(cmd.afterSeq(), state.headSeq()), clock.millis());
-    else barrier.seen(cmd.deviceId(), 0, clock.millis()); // a heartbeat names what was delivered, not applied
-    if (previous == null) {
+    if (subscribers.subscribe(cmd.inbox(), cmd.deviceId(), cmd.afterSeq(), nodeOf(cmd.session()), clock.millis())) {
+      barrier.connected(cmd.deviceId(), Math.min(cmd.afterSeq(), state.headSeq()), clock.millis());
       context.watchWith(cmd.session(), new SubscriberStopped(cmd.inbox()));
-      observer.subscribers(merchantId, subscribers.size());
+    } else {
+      barrier.seen(cmd.deviceId(), 0, clock.millis()); // a heartbeat names what was delivered, not applied
     }
     cmd.inbox().tell(new Subscribed(merchantId, state.headSeq(), state.lastCounter(cmd.deviceId())));
-    if (cmd.afterSeq() > state.headSeq()) {
-      // The device claims seqs this merchant never stored (a restored database, a reused store):
-      // it resets its replica to a snapshot at our head (the session, told by Subscribed, takes it).
-      observer.deviceAhead(merchantId);
-      snapshotFrames(state).forEach(cmd.inbox()::tell);
-      observer.caughtUp(merchantId, 0, true);
-    } else {
-      catchUp(state, cmd.afterSeq(), cmd.inbox());
-    }
+    catchUp(state, cmd.afterSeq(), cmd.inbox());
     return Effect().noReply();
   }
 
-  /**
-   * Sends what a subscriber after {@code afterSeq} missed, cheapest source first: the window; the
-   * journal (read by the session) for the part before the window; a snapshot when the device is
-   * more than {@code journal-catch-up-limit} behind.
-   */
+  /** Sends what a subscriber after {@code afterSeq} missed, from where {@link CatchUpPlan} says (UpToDate: nothing). */
   private void catchUp(MerchantState state, long afterSeq, ActorRef<SessionEvent> inbox) {
     long head = state.headSeq();
-    if (afterSeq >= head) return;
-    Optional<List<Change>> fromWindow = window.after(afterSeq, head);
-    if (fromWindow.isPresent()) {
-      changeFrames(fromWindow.get()).forEach(inbox::tell);
-      observer.caughtUp(merchantId, fromWindow.get().size(), false);
-    } else if (head - afterSeq <= settings.journalCatchUpLimit()) {
-      long journalTo = window.firstSeqUpTo(head).orElse(head + 1) - 1;
-      inbox.tell(new CatchUpFromJournal(afterSeq + 1, journalTo));
-      window.after(journalTo, head).ifPresent(rest -> changeFrames(rest).forEach(inbox::tell));
+    CatchUpPlan plan = CatchUpPlan.of(afterSeq, head, window.firstSeqUpTo(head).orElse(head + 1), settings.journalCatchUpLimit());
+    if (plan instanceof CatchUpPlan.FromWindow) {
+      List<Change> changes = window.after(afterSeq, head).orElseThrow();
+      changeFrames(changes).forEach(inbox::tell);
+      observer.caughtUp(merchantId, changes.size(), false);
+    } else if (plan instanceof CatchUpPlan.JournalThenWindow journal) {
+      inbox.tell(new CatchUpFromJournal(journal.fromSeq(), journal.toSeq()));
+      window.after(journal.toSeq(), head).ifPresent(rest -> changeFrames(rest).forEach(inbox::tell));
       observer.caughtUp(merchantId, (int) (head - afterSeq), false);
-    } else {
-      snapshotFrames(state).forEach(inbox::tell);
-      observer.caughtUp(merchantId, 0, true);
+    } else if (plan instanceof CatchUpPlan.Snapshot) {
+      sendSnapshot(state, inbox);
+    } else if (plan instanceof CatchUpPlan.DeviceAhead) {
+      observer.deviceAhead(merchantId);
+      sendSnapshot(state, inbox); // the session, told by Subscribed, resets its replica to it
     }
+  }
+
+  private void sendSnapshot(MerchantState state, ActorRef<SessionEvent> inbox) {
+    snapshotFrames(state).forEach(inbox::tell);
+    observer.caughtUp(merchantId, 0, true);
   }
 
   private ReplyEffect<Event, MerchantState> unsubscribe(ActorRef<SessionEvent> inbox) {
     sequences.forget(inbox);
-    Subscription removed = subscribers.remove(inbox);
-    if (removed != null) {
-      barrier.disconnected(removed.deviceId(), clock.millis());
-      observer.subscribers(merchantId, subscribers.size());
-    }
+    subscribers.unsubscribe(inbox).ifPresent(deviceId -> barrier.disconnected(deviceId, clock.millis()));
     return Effect().noReply();
   }
 
@@ -869,7 +706,7 @@ public final class MerchantEntity
       window.put(ChangeFrames.toChange(proto));
       return resolved;
     }
-    Mutation mutation = MerchantReplay.mutationOf(proto);
+    Mutation mutation = RecordedEvents.mutationOf(proto);
     window.put(ChangeFrames.toChange(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }

@@ -1,6 +1,5 @@
 package io.lockstep.merchant;
 
-import io.lockstep.domain.Authority;
 import io.lockstep.domain.DomainRecord;
 import io.lockstep.domain.Item;
 import io.lockstep.domain.MerchantState;
@@ -72,7 +71,7 @@ public final class MerchantReplay {
       throw new IllegalStateException("journal of " + merchantId + ": seq " + event.getSeq()
           + " follows " + state.headSeq());
     }
-    Mutation mutation = mutationOf(event);
+    Mutation mutation = RecordedEvents.mutationOf(event);
     Outcome today = state.apply(event.getSeq(), mutation);
     checked++;
     Change stored = ChangeFrames.toChange(event);
@@ -155,17 +154,6 @@ public final class MerchantReplay {
     return RuleDriftReport.newBuilder().setMerchantId(merchantId).setChecked(checked).addAllDrifts(drifts).build();
   }
 
-  /** The domain mutation a stored event holds. */
-  public static Mutation mutationOf(MutationRecorded event) {
-    Authority authority = switch (event.getAuthority()) {
-      case WRITER_AUTHORITY_UNSPECIFIED, WRITER_DEVICE -> Authority.DEVICE; // unspecified: written before the field
-      case WRITER_SERVICE -> Authority.SERVICE;
-      case UNRECOGNIZED -> throw new IllegalArgumentException(
-          "event " + event.getSeq() + ": unknown writer authority " + event.getAuthorityValue() + " (written by a newer version?)");
-    };
-    return DeviceProtocolMapper.toDomain(event.getDeviceId(), authority, event.getMutation());
-  }
-
   /** What today's rules would have stored for {@code event}: empty when they would store nothing. */
   private static Optional<Change> changeOf(MutationRecorded event, Outcome today) {
     if (!today.stored()) return Optional.empty();
@@ -176,7 +164,7 @@ public final class MerchantReplay {
         .setMutation(event.getMutation())
         .setStatus(statusOf(today));
     DomainRecord record = today instanceof Outcome.Accepted accepted ? accepted.record()
-        : recordOf(today.state(), mutationOf(event));
+        : recordOf(today.state(), RecordedEvents.mutationOf(event));
     if (record instanceof Item item) change.setItem(DeviceProtocolMapper.toProto(item));
     if (record instanceof Order order) change.setOrder(DeviceProtocolMapper.toProto(order));
     Optional<io.lockstep.domain.Conflict> conflict = today instanceof Outcome.Accepted accepted ? accepted.conflict()

@@ -1,6 +1,6 @@
 package io.lockstep.ops;
 
-import io.lockstep.merchant.MerchantEntity;
+import io.lockstep.merchant.JournalChanges;
 import io.lockstep.merchant.MerchantReplay;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -14,19 +14,16 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
  */
 public final class JournalReplay {
   private final ActorSystem<?> system;
-  private final CurrentEventsByPersistenceIdQuery journal;
+  private final JournalChanges journal;
 
   public JournalReplay(ActorSystem<?> system, CurrentEventsByPersistenceIdQuery journal) {
     this.system = system;
-    this.journal = journal;
+    this.journal = new JournalChanges(journal);
   }
 
   /** The merchant up to {@code toSeq}, remembering it at {@code fromSeq} (see {@link MerchantReplay}). */
   public CompletionStage<MerchantReplay> replay(String merchantId, long fromSeq, long toSeq) {
     MerchantReplay replay = new MerchantReplay(merchantId, fromSeq, toSeq);
-    return journal
-        .currentEventsByPersistenceId(MerchantEntity.persistenceId(merchantId).id(), 1, Long.MAX_VALUE)
-        .runForeach(envelope -> replay.accept(((MerchantEntity.Recorded) envelope.event()).proto()), system)
-        .thenApply(done -> replay);
+    return journal.recorded(merchantId).runForeach(replay::accept, system).thenApply(done -> replay);
   }
 }

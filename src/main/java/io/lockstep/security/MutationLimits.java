@@ -4,23 +4,65 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.MessageOrBuilder;
 import io.lockstep.config.LimitSettings;
 import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.protocol.v1.Push;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The size bounds of one wire mutation, checked at the edge before the domain sees it: every
- * string field at most {@code max-string-length} characters, the base version vector at most
- * {@code max-version-vector-entries} entries, every other repeated field at most as long.
+ * The bounds of a push, checked at every edge (device WebSocket, product API) before the merchant
+ * sees it: at most {@code max-mutations-per-push} mutations, each with an op this server knows,
+ * every string field at most {@code max-string-length} characters, the base version vector at
+ * most {@code max-version-vector-entries} entries, every other repeated field at most as long.
+ * A push that breaks one is refused whole.
  *
- * <p>Walks the message by reflection, so a field added to the protocol is bounded without a
+ * <p>Walks each mutation by reflection, so a field added to the protocol is bounded without a
  * change here. Pure and thread-safe.
  */
 public final class MutationLimits {
+  /** The first bound a push breaks; {@code message} names the bad value. */
+  public record Violation(Kind kind, String message) {
+    /** Which bound; {@link #code()} is the device protocol's error code for it. */
+    public enum Kind {
+      TOO_MANY_MUTATIONS("too-many-mutations"),
+      UNKNOWN_OP("unknown-op"),
+      LIMIT_EXCEEDED("limit-exceeded");
+
+      private final String code;
+
+      Kind(String code) {
+        this.code = code;
+      }
+
+      public String code() {
+        return code;
+      }
+    }
+  }
+
   private final LimitSettings limits;
 
   public MutationLimits(LimitSettings limits) {
     this.limits = limits;
+  }
+
+  /** The first bound {@code push} breaks, or empty when it keeps them all. */
+  public Optional<Violation> check(Push push) {
+    if (push.getMutationsCount() > limits.maxMutationsPerPush()) {
+      return Optional.of(new Violation(Violation.Kind.TOO_MANY_MUTATIONS,
+          "a push may hold at most " + limits.maxMutationsPerPush() + " mutations, got " + push.getMutationsCount()));
+    }
+    for (Mutation m : push.getMutationsList()) {
+      if (m.getOpCase() == Mutation.OpCase.OP_NOT_SET) {
+        return Optional.of(new Violation(Violation.Kind.UNKNOWN_OP, "mutation with counter " + m.getCounter()
+            + " has no op this server knows; nothing of this push was applied"));
+      }
+      Optional<String> tooBig = problem(m);
+      if (tooBig.isPresent()) {
+        return Optional.of(new Violation(Violation.Kind.LIMIT_EXCEEDED, tooBig.get() + "; nothing of this push was applied"));
+      }
+    }
+    return Optional.empty();
   }
 
   /** Why {@code mutation} exceeds a bound, or empty when it does not. */

@@ -13,6 +13,7 @@ import io.lockstep.config.LimitSettings;
 import io.lockstep.domain.Authority;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.protocol.v1.Push;
 import io.lockstep.protocol.v1.UpsertItem;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.testing.Mutations;
@@ -21,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -53,6 +55,27 @@ class EdgeLimitsTest {
     Mutation three = Mutations.upsertItem(1, "i", "n", 1).toBuilder()
         .setBase(Mutations.base(java.util.Map.of("a", 1L, "b", 1L, "c", 1L))).build();
     assertTrue(bounds.problem(three).orElseThrow().contains("version vector"));
+  }
+
+  @Test
+  void aPushIsCheckedWholeTheSameForEveryEdge() {
+    MutationLimits bounds = new MutationLimits(limits(8, 4)); // at most 500 mutations
+    Push ok = Push.newBuilder().addMutations(Mutations.upsertItem(1, "i", "n", 1)).build();
+    assertEquals(Optional.empty(), bounds.check(ok));
+    assertEquals(Optional.empty(), bounds.check(Push.getDefaultInstance()), "an empty push is the API's own rule");
+
+    Push.Builder many = Push.newBuilder();
+    for (int i = 1; i <= 501; i++) many.addMutations(Mutations.upsertItem(i, "i", "n", 1));
+    assertEquals(Optional.of(new MutationLimits.Violation(MutationLimits.Violation.Kind.TOO_MANY_MUTATIONS,
+        "a push may hold at most 500 mutations, got 501")), bounds.check(many.build()));
+
+    MutationLimits.Violation unknown = bounds.check(ok.toBuilder().addMutations(Mutations.noOp(2)).build()).orElseThrow();
+    assertEquals("unknown-op", unknown.kind().code());
+    assertTrue(unknown.message().startsWith("mutation with counter 2 has no op"), unknown.message());
+
+    MutationLimits.Violation tooLong = bounds.check(ok.toBuilder().addMutations(Mutations.upsertItem(3, "i", "123456789", 1)).build()).orElseThrow();
+    assertEquals("limit-exceeded", tooLong.kind().code());
+    assertTrue(tooLong.message().contains("name") && tooLong.message().endsWith("nothing of this push was applied"), tooLong.message());
   }
 
   @Test

@@ -1,0 +1,129 @@
+package io.lockstep.merchant;
+
+import static io.lockstep.merchant.RecordedEvents.ack;
+import static io.lockstep.merchant.RecordedEvents.recorded;
+
+import io.lockstep.domain.DomainRecord;
+import io.lockstep.domain.MerchantState;
+import io.lockstep.domain.Mutation;
+import io.lockstep.domain.Outcome;
+import io.lockstep.merchant.MerchantEntity.Event;
+import io.lockstep.merchant.MerchantEntity.MergeRules;
+import io.lockstep.merchant.MerchantEntity.Push;
+import io.lockstep.merchant.MerchantEntity.PushResult;
+import io.lockstep.protocol.v1.Ack;
+import io.lockstep.protocol.v1.AckStatus;
+import io.lockstep.serialization.DeviceProtocolMapper;
+import io.lockstep.serialization.InvalidMutationException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+
+/**
+ * Decides one batch of pushes: resolves their mutations against the merchant's state with the
+ * merge rules, one by one in arrival order, into the events to store in one write, the state
+ * after each stored event, and the answer to each push. Stores nothing itself.
+ *
+ * <p>A mutation is stored only when it resolved and encoded whole. An exception from the rules
+ * or the encoding is a defect of ours, not of the writer: that mutation alone is rejected with
+ * {@link MerchantEntity#INTERNAL_ERROR} (and logged), the rest of the batch is stored, and the
+ * entity does not restart into the same mutation forever.
+ */
+final class Resolver {
+
+  /** The answer to one push, sent once its batch's write commits. */
+  record Answer(Push push, PushResult result) {}
+
+  /** One decided batch: {@code states.get(i)} is the state after {@code events.get(i)}. */
+  record Resolution(List<Event> events, List<MerchantState> states, List<Answer> answers) {
+    Resolution {
+      events = List.copyOf(events);
+      states = List.copyOf(states);
+      answers = List.copyOf(answers);
+    }
+  }
+
+  private final String merchantId;
+  private final MergeRules rules;
+  // Asked only when a mutation fails: the entity's logger must be fetched on its own thread.
+  private final Supplier<Logger> log;
+
+  Resolver(String merchantId, MergeRules rules, Supplier<Logger> log) {
+    this.merchantId = merchantId;
+    this.rules = rules;
+    this.log = log;
+  }
+
+  /** Decides {@code batch} against {@code state}; events are recorded at {@code nowMillis}. */
+  Resolution resolve(MerchantState state, List<Push> batch, long nowMillis) {
+    Batch decided = new Batch(state, nowMillis);
+    List<Answer> answers = new ArrayList<>(batch.size());
+    for (Push push : batch) {
+      List<Ack> acks = new ArrayList<>(push.mutations().size());
+      for (io.lockstep.protocol.v1.Mutation wire : push.mutations()) {
+        acks.add(resolveGuarded(decided, push, wire));
+      }
+      answers.add(new Answer(push, new PushResult(acks)));
+    }
+    return new Resolution(decided.events, decided.states, answers);
+  }
+
+  private Ack resolveGuarded(Batch batch, Push push, io.lockstep.protocol.v1.Mutation wire) {
+    try {
+      return batch.resolve(push, wire);
+    } catch (InvalidMutationException e) {
+      return ack(wire.getCounter(), 0, AckStatus.REJECTED, e.getMessage());
+    } catch (RuntimeException e) {
+      log.get().error("Merchant {}: mutation {} of device {} failed to resolve; rejected as internal-error",
+          merchantId, wire.getCounter(), push.deviceId(), e);
+      return ack(wire.getCounter(), 0, AckStatus.REJECTED, MerchantEntity.INTERNAL_ERROR);
+    }
+  }
+
+  /** The batch being decided, keeping the state after each stored mutation. */
+  private final class Batch {
+    private MerchantState current;
+    private final long nowMillis;
+    private final List<Event> events = new ArrayList<>();
+    private final List<MerchantState> states = new ArrayList<>();
+
+    Batch(MerchantState state, long nowMillis) {
+      this.current = state;
+      this.nowMillis = nowMillis;
+    }
+
+    /** Changes nothing unless the whole mutation resolved and encoded. */
+    Ack resolve(Push push, io.lockstep.protocol.v1.Mutation wire) {
+      Mutation mutation = DeviceProtocolMapper.toDomain(push.deviceId(), push.authority(), wire);
+      long seq = current.headSeq() + 1;
+      Outcome outcome = rules.apply(current, seq, mutation);
+      if (outcome instanceof Outcome.Accepted accepted) {
+        store(outcome.state(), recorded(seq, push.deviceId(), push.authority(), wire, AckStatus.ACCEPTED,
+            accepted.record(), accepted.conflict(), nowMillis));
+        return ack(wire.getCounter(), seq, AckStatus.ACCEPTED, "");
+      }
+      if (outcome instanceof Outcome.Rejected rejected) {
+        if (rejected.conflict().isEmpty()) return ack(wire.getCounter(), 0, AckStatus.REJECTED, rejected.reason());
+        // stored for its conflict record
+        store(outcome.state(), recorded(seq, push.deviceId(), push.authority(), wire, AckStatus.REJECTED,
+            recordOf(outcome.state(), mutation), rejected.conflict(), nowMillis));
+        return ack(wire.getCounter(), seq, AckStatus.REJECTED, rejected.reason());
+      }
+      return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
+    }
+
+    private void store(MerchantState next, Event event) {
+      events.add(event);
+      states.add(next);
+      current = next;
+    }
+  }
+
+  /** The order or item {@code mutation} names, as it stands in {@code state}. */
+  private static DomainRecord recordOf(MerchantState state, Mutation mutation) {
+    String id = mutation.op().recordId();
+    DomainRecord order = state.orders().get(id);
+    return order != null ? order : state.items().get(id);
+  }
+}
