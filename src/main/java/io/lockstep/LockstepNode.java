@@ -22,6 +22,7 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
+import io.lockstep.rebalance.LoadLedger;
 import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.ServerTls;
 import io.lockstep.security.SigningKeyException;
@@ -42,6 +43,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ConnectionContext;
@@ -127,11 +129,14 @@ public final class LockstepNode implements AutoCloseable {
       String node = Cluster.get(system).selfMember().address().toString();
       LockstepMetrics metrics = new LockstepMetrics();
       MerchantLoadTable load = new MerchantLoadTable(Clock.systemUTC(), node);
+      LoadLedger ledger = new LoadLedger(
+          ClusterShardingSettings.create(system).numberOfShards(), settings.rebalance().loadHalfLife(), System::nanoTime);
+      metrics.nodeLoad(ledger);
       BearerAuthentication auth = new BearerAuthentication(tokens);
       ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
       joinCluster(system, settings.remote());
       system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
-      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load));
+      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger));
       DeviceRevocations revocations = revocations(system, settings);
       ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations));
       log.info(

@@ -701,16 +701,24 @@ public final class MerchantEntity
 
   private void publish(List<Event> events, long writeStarted) {
     List<Change> changes = new ArrayList<>(events.size());
+    long bytesIn = 0;
     for (Event e : events) {
       MutationRecorded recorded = ((Recorded) e).proto();
       if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
+      bytesIn += recorded.getMutation().getSerializedSize(); // memoized: the journal encodes it anyway
       changes.add(ChangeFrames.toChange(recorded));
     }
-    if (subscribers.isEmpty()) return;
+    if (subscribers.isEmpty()) {
+      observer.transferred(merchantId, bytesIn, 0);
+      return;
+    }
+    long bytesOut = 0;
     for (Frame frame : changeFrames(changes)) {
       subscribers.keySet().forEach(s -> s.tell(frame));
+      bytesOut += (long) frame.serverFrame().length * subscribers.size();
     }
     observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
+    observer.transferred(merchantId, bytesIn, bytesOut);
   }
 
   private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {

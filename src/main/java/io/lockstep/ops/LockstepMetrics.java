@@ -2,6 +2,7 @@ package io.lockstep.ops;
 
 import io.lockstep.merchant.MerchantObserver;
 import io.lockstep.protocol.v1.AckStatus;
+import io.lockstep.rebalance.LoadLedger;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -31,6 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_catchup_snapshots_total         catch-ups that needed a snapshot
  *   lockstep_connected_devices               subscribed sessions of merchants on this node
  *   lockstep_active_entities                 merchant entities running on this node
+ *   lockstep_node_load                       decayed load of this node's shards (mutations + deliveries /s)
+ *   lockstep_node_shards                     merchant shards with a running entity on this node
  * </pre>
  *
  * Labels never carry merchant ids: their number is unbounded; per-merchant load is on the
@@ -88,6 +91,18 @@ public final class LockstepMetrics implements MerchantObserver {
         .callback(cb -> cb.call(activeMerchants.size()))
         .register(registry);
     JvmMetrics.builder().register(registry);
+  }
+
+  /** Registers the node's load gauges, read from {@code ledger} at each scrape. */
+  public void nodeLoad(LoadLedger ledger) {
+    GaugeWithCallback.builder().name("lockstep_node_load")
+        .help("Decayed load of the merchant shards running on this node: mutations plus fan-out deliveries per second")
+        .callback(cb -> cb.call(ledger.nodeLoad()))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_node_shards")
+        .help("Merchant shards with a running entity on this node")
+        .callback(cb -> cb.call(ledger.shardCount()))
+        .register(registry);
   }
 
   /** Content type of {@link #scrape()}. */
