@@ -23,6 +23,7 @@ import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
 import io.lockstep.rebalance.LoadLedger;
+import io.lockstep.rebalance.RebalanceControl;
 import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.ServerTls;
 import io.lockstep.security.SigningKeyException;
@@ -132,11 +133,16 @@ public final class LockstepNode implements AutoCloseable {
       LoadLedger ledger = new LoadLedger(
           ClusterShardingSettings.create(system).numberOfShards(), settings.rebalance().loadHalfLife(), System::nanoTime);
       metrics.nodeLoad(ledger);
+      var timeout = settings.operator().queryTimeout();
+      RebalanceControl rebalance = RebalanceControl.start(system, settings.rebalance(), ledger.numberOfShards(), ledger,
+          node, timeout, metrics::rebalanceMoved);
       BearerAuthentication auth = new BearerAuthentication(tokens);
-      ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
+      ServerBinding management =
+          bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
       joinCluster(system, settings.remote());
       system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
-      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger));
+      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
+          RebalanceControl.allocation(system, settings.rebalance(), timeout));
       DeviceRevocations revocations = revocations(system, settings);
       ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations));
       log.info(

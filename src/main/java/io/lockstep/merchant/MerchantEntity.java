@@ -32,6 +32,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -269,11 +270,16 @@ public final class MerchantEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer) {
+    init(system, settings, observer, Optional.empty());
+  }
+
+  /** {@link #init(ActorSystem, EntitySettings, MerchantObserver)}, shards placed by {@code allocation} when given. */
+  public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer,
+      Optional<ShardCoordinator.ShardAllocationStrategy> allocation) {
     StashOverflowGuard.start(system, settings.busyRetryAfter(), observer);
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
-                .withStopMessage(Stop.INSTANCE));
+    var entity = Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
+        .withStopMessage(Stop.INSTANCE);
+    ClusterSharding.get(system).init(allocation.map(entity::withAllocationStrategy).orElse(entity));
   }
 
   /** The entity outside sharding (tests): it never passivates itself. */

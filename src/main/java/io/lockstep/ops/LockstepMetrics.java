@@ -34,6 +34,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_active_entities                 merchant entities running on this node
  *   lockstep_node_load                       decayed load of this node's shards (mutations + deliveries /s)
  *   lockstep_node_shards                     merchant shards with a running entity on this node
+ *   lockstep_rebalance_moves_total           shard moves the rebalancer started (on the singleton's node)
  * </pre>
  *
  * Labels never carry merchant ids: their number is unbounded; per-merchant load is on the
@@ -55,6 +56,7 @@ public final class LockstepMetrics implements MerchantObserver {
   private final Histogram fanOut;
   private final Counter catchUpChanges;
   private final Counter catchUpSnapshots;
+  private final Counter rebalanceMoves;
   private final Map<String, Integer> subscribersByMerchant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> activeMerchants = new ConcurrentHashMap<>();
 
@@ -82,6 +84,9 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Changes sent to subscribers catching up").register(registry);
     catchUpSnapshots = Counter.builder().name("lockstep_catchup_snapshots_total")
         .help("Catch-ups served with a snapshot").register(registry);
+    rebalanceMoves = Counter.builder().name("lockstep_rebalance_moves_total")
+        .help("Shard moves the load rebalancer started, pins included (counted where the rebalancer runs)")
+        .register(registry);
     GaugeWithCallback.builder().name("lockstep_connected_devices")
         .help("Sessions subscribed to merchants hosted on this node")
         .callback(cb -> cb.call(subscribersByMerchant.values().stream().mapToInt(Integer::intValue).sum()))
@@ -103,6 +108,11 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Merchant shards with a running entity on this node")
         .callback(cb -> cb.call(ledger.shardCount()))
         .register(registry);
+  }
+
+  /** The rebalancer started {@code count} shard moves. */
+  public void rebalanceMoved(int count) {
+    rebalanceMoves.inc(count);
   }
 
   /** Content type of {@link #scrape()}. */

@@ -1,0 +1,159 @@
+package io.lockstep.rebalance;
+
+import static io.lockstep.testing.HttpApi.json;
+import static io.lockstep.testing.Mutations.upsertItem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.lockstep.LockstepNode;
+import io.lockstep.ops.ShardPlacementQuery;
+import io.lockstep.ops.v1.NodeShards;
+import io.lockstep.ops.v1.ShardEntities;
+import io.lockstep.ops.v1.ShardPlacement;
+import io.lockstep.protocol.v1.Push;
+import io.lockstep.security.ServicePrincipal;
+import io.lockstep.testing.HttpApi;
+import io.lockstep.testing.TestDatabase;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Two nodes in one JVM on one database: two busy merchants whose shards both start on the first
+ * node (with external allocation a shard without a location goes to the node that asks first);
+ * the rebalancer moves one of them to the idle node, and every mutation sent is stored exactly
+ * once, the writer resending whatever was answered unavailable during the hand-off.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class RebalanceMoverTest {
+  static final Map<String, Object> REBALANCE = Map.of(
+      "lockstep.rebalance.enabled", "on",
+      "lockstep.rebalance.interval", "1s",
+      "lockstep.rebalance.max-moves-per-round", 1,
+      "lockstep.rebalance.cool-down", "30s",
+      "lockstep.rebalance.load-half-life", "3s",
+      "lockstep.rebalance.min-mean-load", 0.5,
+      "pekko.cluster.sharding.rebalance-interval", "1s");
+
+  static TestDatabase database;
+  static LockstepNode first;
+  static LockstepNode second;
+
+  @BeforeAll
+  static void start() throws Exception {
+    database = TestDatabase.create(RebalanceMoverTest.class);
+    first = LockstepNode.start(config(Map.of()));
+    int seedPort = Cluster.get(first.system()).selfMember().address().getPort().orElseThrow();
+    second = LockstepNode.start(config(Map.of("lockstep.remote.seed-nodes", "127.0.0.1:" + seedPort)));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> upMembers(first) == 2 && upMembers(second) == 2);
+  }
+
+  static Config config(Map<String, Object> more) {
+    return ConfigFactory.parseMap(more).withFallback(ConfigFactory.parseMap(REBALANCE)).withFallback(database.config()).resolve();
+  }
+
+  static long upMembers(LockstepNode node) {
+    var members = Cluster.get(node.system()).state().getMembers();
+    return java.util.stream.StreamSupport.stream(members.spliterator(), false)
+        .filter(m -> m.status() == MemberStatus.up()).count();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (second != null) second.close();
+    if (first != null) first.close();
+    if (database != null) database.close();
+  }
+
+  @Test
+  void aBusyShardMovesToTheIdleNodeAndNoMutationIsLost() throws Exception {
+    String a = "busy-a";
+    String b = merchantInAnotherShard(a);
+    HttpApi api = new HttpApi(first.httpPort());
+    String token = first.tokens().mint(new ServicePrincipal("pos-backend", Optional.empty()));
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicLong sentA = new AtomicLong();
+    AtomicLong sentB = new AtomicLong();
+    Thread writerA = writer(api, token, a, sentA, running);
+    Thread writerB = writer(api, token, b, sentB, running);
+    writerA.start();
+    writerB.start();
+    try {
+      String shardA = Integer.toString(LoadLedger.shardOf(a, 256));
+      String shardB = Integer.toString(LoadLedger.shardOf(b, 256));
+      String secondNode = Cluster.get(second.system()).selfMember().address().toString();
+      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+        Map<String, String> placement = placement();
+        String atA = placement.get(shardA);
+        String atB = placement.get(shardB);
+        return atA != null && atB != null && !atA.equals(atB) && (atA.equals(secondNode) || atB.equals(secondNode));
+      });
+      Thread.sleep(2000); // writes go on against the moved shard
+    } finally {
+      running.set(false);
+      writerA.join(60_000);
+      writerB.join(60_000);
+    }
+    assertTrue(sentA.get() > 10 && sentB.get() > 10, sentA + " / " + sentB);
+    assertEquals(sentA.get(), lastCounter(api, token, a), "every mutation of " + a + " stored once");
+    assertEquals(sentB.get(), lastCounter(api, token, b), "every mutation of " + b + " stored once");
+  }
+
+  /** Sends upserts one by one (counter = item number); an unanswered or refused one is resent. */
+  private static Thread writer(HttpApi api, String token, String merchant, AtomicLong stored, AtomicBoolean running) {
+    return new Thread(() -> {
+      long counter = 1;
+      while (running.get()) {
+        String body = json(Push.newBuilder().addMutations(upsertItem(counter, "item-" + counter, "Item", 100)).build());
+        HttpResponse<String> response;
+        try {
+          response = api.post("/v1/merchants/" + merchant + "/mutations", token, body);
+        } catch (RuntimeException e) {
+          continue; // no answer: resend the same mutation
+        }
+        if (response.statusCode() == 200) {
+          stored.set(counter++);
+        } else if (response.statusCode() != 503) {
+          throw new AssertionError(merchant + ": " + response.statusCode() + " " + response.body());
+        }
+      }
+    }, "writer-" + merchant);
+  }
+
+  private static long lastCounter(HttpApi api, String token, String merchant) {
+    HttpResponse<String> items = api.get("/v1/merchants/" + merchant + "/items", token);
+    assertEquals(200, items.statusCode(), items.body());
+    return java.util.regex.Pattern.compile("\"itemId\"").matcher(items.body()).results().count();
+  }
+
+  private static Map<String, String> placement() throws Exception {
+    ShardPlacement placement = new ShardPlacementQuery(first.system(), Duration.ofSeconds(3)).placement()
+        .toCompletableFuture().get();
+    Map<String, String> byShard = new java.util.HashMap<>();
+    for (NodeShards node : placement.getNodesList()) {
+      for (ShardEntities shard : node.getShardsList()) byShard.put(shard.getShardId(), node.getNode());
+    }
+    return byShard;
+  }
+
+  private static String merchantInAnotherShard(String merchant) {
+    for (int i = 0; ; i++) {
+      String other = "busy-b" + i;
+      if (LoadLedger.shardOf(other, 256) != LoadLedger.shardOf(merchant, 256)) return other;
+    }
+  }
+
+}
