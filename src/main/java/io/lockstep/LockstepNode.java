@@ -15,6 +15,7 @@ import io.lockstep.ops.LockstepMetrics;
 import io.lockstep.ops.MerchantLoadTable;
 import io.lockstep.ops.ObserverGroup;
 import io.lockstep.ops.OperatorRoutes;
+import io.lockstep.ops.RebalanceRoutes;
 import io.lockstep.ops.ShardPlacementQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -138,7 +139,7 @@ public final class LockstepNode implements AutoCloseable {
           node, timeout, metrics::rebalanceMoved);
       BearerAuthentication auth = new BearerAuthentication(tokens);
       ServerBinding management =
-          bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics));
+          bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, rebalance));
       joinCluster(system, settings.remote());
       system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
@@ -193,7 +194,8 @@ public final class LockstepNode implements AutoCloseable {
    * and Lockstep's operator routes.
    */
   private static Route operatorRoutes(
-      ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics) {
+      ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics,
+      RebalanceControl rebalance) {
     Route management = PekkoManagement.get(system).getRoutes();
     var timeout = settings.operator().queryTimeout();
     OperatorRoutes routes =
@@ -203,6 +205,7 @@ public final class LockstepNode implements AutoCloseable {
             metrics,
             new ClusterLoad(system, timeout),
             new ShardPlacementQuery(system, timeout),
+            new RebalanceRoutes(rebalance),
             settings.operator());
     return new HttpErrors().seal(routes.route());
   }

@@ -25,6 +25,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   /lockstep/merchants/{id}/load         operator   load of one merchant
  *   /lockstep/hot-merchants?top=N         operator   busiest merchants of the cluster
  *   /lockstep/shards                      operator   shard placement per node with entity counts
+ *   /lockstep/rebalance..., /shards/{s}/pin operator   load rebalancer (see {@link RebalanceRoutes})
  *   /cluster/...                          operator   Pekko Management cluster HTTP (writes only when
  *                                                    pekko.management.http.route-providers-read-only = false)
  * </pre>
@@ -37,6 +38,7 @@ public final class OperatorRoutes extends AllDirectives {
   private final LockstepMetrics metrics;
   private final ClusterLoad load;
   private final ShardPlacementQuery shards;
+  private final RebalanceRoutes rebalance;
   private final OperatorSettings settings;
 
   /**
@@ -48,12 +50,14 @@ public final class OperatorRoutes extends AllDirectives {
       LockstepMetrics metrics,
       ClusterLoad load,
       ShardPlacementQuery shards,
+      RebalanceRoutes rebalance,
       OperatorSettings settings) {
     this.management = management;
     this.auth = auth;
     this.metrics = metrics;
     this.load = load;
     this.shards = shards;
+    this.rebalance = rebalance;
     this.settings = settings;
   }
 
@@ -89,7 +93,8 @@ public final class OperatorRoutes extends AllDirectives {
             })))),
         path("hot-merchants", () -> get(() -> parameterOptional("top", top ->
             respond(load.hottest(top(top)))))),
-        path("shards", () -> get(() -> respond(shards.placement())))));
+        path("shards", () -> get(() -> respond(shards.placement()))),
+        rebalance.route()));
   }
 
   private int top(Optional<String> raw) {

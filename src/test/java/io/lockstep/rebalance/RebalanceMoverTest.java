@@ -1,6 +1,7 @@
 package io.lockstep.rebalance;
 
 import static io.lockstep.testing.HttpApi.json;
+import static io.lockstep.testing.HttpApi.parse;
 import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,14 +11,18 @@ import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
 import io.lockstep.ops.ShardPlacementQuery;
 import io.lockstep.ops.v1.NodeShards;
+import io.lockstep.ops.v1.RebalanceMove;
+import io.lockstep.ops.v1.RebalanceStatus;
 import io.lockstep.ops.v1.ShardEntities;
 import io.lockstep.ops.v1.ShardPlacement;
 import io.lockstep.protocol.v1.Push;
+import io.lockstep.security.OperatorPrincipal;
 import io.lockstep.security.ServicePrincipal;
 import io.lockstep.testing.HttpApi;
 import io.lockstep.testing.TestDatabase;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -89,6 +94,9 @@ class RebalanceMoverTest {
     AtomicLong sentB = new AtomicLong();
     Thread writerA = writer(api, token, a, sentA, running);
     Thread writerB = writer(api, token, b, sentB, running);
+    java.util.Queue<Throwable> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    writerA.setUncaughtExceptionHandler((t, e) -> failures.add(e));
+    writerB.setUncaughtExceptionHandler((t, e) -> failures.add(e));
     writerA.start();
     writerB.start();
     try {
@@ -101,33 +109,52 @@ class RebalanceMoverTest {
         String atB = placement.get(shardB);
         return atA != null && atB != null && !atA.equals(atB) && (atA.equals(secondNode) || atB.equals(secondNode));
       });
+      // The singleton's record, asked through the other node's management port (a remote ask).
+      HttpApi management = new HttpApi(second.managementPort());
+      String operator = second.tokens().mint(new OperatorPrincipal("alice"));
+      RebalanceStatus status = parse(management.get("/lockstep/rebalance", operator).body(), RebalanceStatus.newBuilder());
+      assertTrue(status.getEnabled());
+      RebalanceMove move = status.getHistory(0);
+      assertTrue(List.of(shardA, shardB).contains(move.getShard()), status.toString());
+      assertEquals(secondNode, move.getTo());
+      assertTrue(move.getReason().contains("x mean load"), move.getReason());
       Thread.sleep(2000); // writes go on against the moved shard
     } finally {
       running.set(false);
       writerA.join(60_000);
       writerB.join(60_000);
     }
+    assertEquals(List.of(), List.copyOf(failures), "writers answered other than 200 or 503");
     assertTrue(sentA.get() > 10 && sentB.get() > 10, sentA + " / " + sentB);
     assertEquals(sentA.get(), lastCounter(api, token, a), "every mutation of " + a + " stored once");
     assertEquals(sentB.get(), lastCounter(api, token, b), "every mutation of " + b + " stored once");
   }
 
-  /** Sends upserts one by one (counter = item number); an unanswered or refused one is resent. */
+  /**
+   * Sends upserts one by one (counter = item number); an unanswered or refused one is resent, also
+   * after {@code running} ends, so that nothing stored is left unacknowledged.
+   */
   private static Thread writer(HttpApi api, String token, String merchant, AtomicLong stored, AtomicBoolean running) {
     return new Thread(() -> {
       long counter = 1;
-      while (running.get()) {
+      boolean unanswered = false;
+      while (running.get() || unanswered) {
         String body = json(Push.newBuilder().addMutations(upsertItem(counter, "item-" + counter, "Item", 100)).build());
-        HttpResponse<String> response;
+        int status;
+        String answer;
         try {
-          response = api.post("/v1/merchants/" + merchant + "/mutations", token, body);
+          HttpResponse<String> response = api.post("/v1/merchants/" + merchant + "/mutations", token, body);
+          status = response.statusCode();
+          answer = response.body();
         } catch (RuntimeException e) {
-          continue; // no answer: resend the same mutation
+          status = 0; // no answer
+          answer = e.toString();
         }
-        if (response.statusCode() == 200) {
+        unanswered = status != 200;
+        if (status == 200) {
           stored.set(counter++);
-        } else if (response.statusCode() != 503) {
-          throw new AssertionError(merchant + ": " + response.statusCode() + " " + response.body());
+        } else if (status != 503 && status != 0) {
+          throw new AssertionError(merchant + ": " + status + " " + answer);
         }
       }
     }, "writer-" + merchant);
