@@ -141,7 +141,7 @@ public final class LockstepNode implements AutoCloseable {
       ServerBinding management =
           bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, rebalance));
       joinCluster(system, settings.remote());
-      system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
+      system.systemActorOf(LoadReporter.create(load, ledger, node), "merchant-load-reporter", Props.empty());
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
           RebalanceControl.allocation(system, settings.rebalance(), timeout));
       DeviceRevocations revocations = revocations(system, settings);

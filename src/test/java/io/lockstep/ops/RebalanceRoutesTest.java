@@ -1,13 +1,17 @@
 package io.lockstep.ops;
 
+import static io.lockstep.testing.HttpApi.json;
 import static io.lockstep.testing.HttpApi.parse;
 import static io.lockstep.testing.HttpApi.problem;
+import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
 import io.lockstep.http.ProblemType;
+import io.lockstep.protocol.v1.Push;
+import io.lockstep.ops.v1.MerchantLoad;
 import io.lockstep.ops.v1.RebalancePlan;
 import io.lockstep.ops.v1.RebalanceStatus;
 import io.lockstep.security.OperatorPrincipal;
@@ -120,6 +124,27 @@ class RebalanceRoutesTest {
     assertEquals(Map.of(), status(send(management, "DELETE", "/lockstep/shards/17/pin", operator)).getPinsMap());
     HttpResponse<String> again = send(management, "DELETE", "/lockstep/shards/17/pin", operator);
     assertEquals(404, again.statusCode(), again.body());
+  }
+
+  @Test
+  void merchantLoadCarriesItsShardAndDecayedRates() {
+    HttpApi api = new HttpApi(node.httpPort());
+    String service = node.tokens().mint(new ServicePrincipal("pos-backend", Optional.empty()));
+    for (long counter = 1; counter <= 3; counter++) {
+      String body = json(Push.newBuilder().addMutations(upsertItem(counter, "item-" + counter, "Item", 100)).build());
+      assertEquals(200, api.post("/v1/merchants/weighed/mutations", service, body).statusCode());
+    }
+    HttpResponse<String> response = management.get("/lockstep/merchants/weighed/load", operator);
+    assertEquals(200, response.statusCode(), response.body());
+    MerchantLoad load = parse(response.body(), MerchantLoad.newBuilder());
+    assertEquals(Integer.toString(io.lockstep.rebalance.LoadLedger.shardOf("weighed", 256)), load.getShardId());
+    assertTrue(load.getBytesInPerSecond() > 0, load.toString());
+    assertTrue(load.getBusy() > 0, load.toString());
+    assertTrue(load.getLoadScore() > 0, load.toString());
+    assertEquals(0, load.getBytesOutPerSecond(), 0, "no subscribers, nothing sent");
+    RebalanceStatus status = status(management.get("/lockstep/rebalance", operator));
+    assertTrue(status.getNodes(0).getShards() >= 1, status.toString());
+    assertTrue(status.getNodes(0).getLoad() > 0, status.toString());
   }
 
   @Test
