@@ -18,6 +18,13 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
 import org.apache.pekko.cluster.sharding.external.javadsl.ExternalShardAllocationClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,12 +42,16 @@ import org.slf4j.LoggerFactory;
  *   pin        the shard's location is set to the node at once and the planner never moves it
  * </pre>
  *
- * Suspension and pins live in the singleton: a new singleton (its node left) starts from the
- * configuration with no pins, while the shard locations already set stay where they are.
+ * Suspension and pins are the operators' choices: they are replicated (Distributed Data, written
+ * to a majority) so the next singleton, when this one's node leaves, keeps them.
  */
 public final class Rebalancer {
   private static final Logger log = LoggerFactory.getLogger(Rebalancer.class);
   static final int HISTORY = 100;
+  /** The operators' choices: {@code pin:<shard>} to a node address, {@code suspended} to true or false. */
+  static final Key<LWWMap<String, String>> CHOICES = LWWMapKey.create("lockstep-rebalance-choices");
+  private static final String PIN = "pin:";
+  private static final String SUSPENDED = "suspended";
 
   // ---- protocol ------------------------------------------------------------------------------
 
@@ -63,6 +74,10 @@ public final class Rebalancer {
   public record Unpin(String shard, ActorRef<Answer> replyTo) implements Command {}
 
   private enum Tick implements Command { INSTANCE }
+
+  private record ChoicesChanged(Replicator.SubscribeResponse<LWWMap<String, String>> change) implements Command {}
+
+  private record ChoicesWritten(Replicator.UpdateResponse<LWWMap<String, String>> response) implements Command {}
 
   /** A picture arrived for {@code query} ({@link GetStatus}, {@link GetPlan}, or null for a round). */
   private record Gathered(Command query, View view, Throwable failure) implements Command {}
@@ -99,11 +114,14 @@ public final class Rebalancer {
   public static Behavior<Command> create(
       RebalanceSettings settings, int numberOfShards, java.time.Duration queryTimeout,
       ExternalShardAllocationClient locations, IntConsumer moved) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
-      ClusterPicture picture = new ClusterPicture(ctx.getSystem(), queryTimeout);
-      return new Rebalancer(ctx, settings, numberOfShards, picture, locations, moved, Clock.systemUTC()).behavior();
-    }));
+    return Behaviors.setup(ctx -> DistributedData.<Command, LWWMap<String, String>>withReplicatorMessageAdapter(
+        choices -> Behaviors.withTimers(timers -> {
+          timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+          choices.subscribe(CHOICES, ChoicesChanged::new);
+          ClusterPicture picture = new ClusterPicture(ctx.getSystem(), queryTimeout);
+          return new Rebalancer(ctx, settings, numberOfShards, picture, locations, moved, choices, queryTimeout,
+              Clock.systemUTC()).behavior();
+        })));
   }
 
   private final ActorContext<Command> context;
@@ -112,6 +130,9 @@ public final class Rebalancer {
   private final ClusterPicture picture;
   private final ExternalShardAllocationClient locations;
   private final IntConsumer moved;
+  private final ReplicatorMessageAdapter<Command, LWWMap<String, String>> choices;
+  private final SelfUniqueAddress self;
+  private final java.time.Duration writeTimeout;
   private final Clock clock;
   private final ShardPlanner planner;
   private final Map<String, String> pins = new TreeMap<>();
@@ -120,17 +141,23 @@ public final class Rebalancer {
   private final Deque<MoveRecord> history = new ArrayDeque<>();
   private boolean suspended;
   private boolean roundRunning;
+  // Own writes of the choices not yet confirmed: a change notification meanwhile may predate them.
+  private int choicesPending;
   private View last = new View(new Layout(Map.of()), Membership.settled(""), Set.of());
   private String lastRound = "no round yet";
 
   private Rebalancer(ActorContext<Command> context, RebalanceSettings settings, int numberOfShards,
-      ClusterPicture picture, ExternalShardAllocationClient locations, IntConsumer moved, Clock clock) {
+      ClusterPicture picture, ExternalShardAllocationClient locations, IntConsumer moved,
+      ReplicatorMessageAdapter<Command, LWWMap<String, String>> choices, java.time.Duration writeTimeout, Clock clock) {
     this.context = context;
     this.settings = settings;
     this.numberOfShards = numberOfShards;
     this.picture = picture;
     this.locations = locations;
     this.moved = moved;
+    this.choices = choices;
+    this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
+    this.writeTimeout = writeTimeout;
     this.clock = clock;
     this.planner = new ShardPlanner(settings.band(), settings.maxMovesPerRound(), settings.minMeanLoad());
   }
@@ -149,6 +176,8 @@ public final class Rebalancer {
         .onMessage(Resume.class, c -> suspend(c.replyTo(), false))
         .onMessage(Pin.class, this::onPin)
         .onMessage(Unpin.class, this::onUnpin)
+        .onMessage(ChoicesChanged.class, this::onChoicesChanged)
+        .onMessage(ChoicesWritten.class, this::onChoicesWritten)
         .build();
   }
 
@@ -243,6 +272,7 @@ public final class Rebalancer {
       return Behaviors.same();
     }
     suspended = suspend;
+    choose(map -> map.put(self, SUSPENDED, Boolean.toString(suspend)));
     log.info("Rebalancing {} by an operator", suspend ? "suspended" : "resumed");
     replyTo.tell(answer(Outcome.DONE, suspend ? "suspended" : "resumed"));
     return Behaviors.same();
@@ -255,6 +285,7 @@ public final class Rebalancer {
       return Behaviors.same();
     }
     pins.put(pin.shard(), pin.node());
+    choose(map -> map.put(self, PIN + pin.shard(), pin.node()));
     String from = last.layout().nodeOf(pin.shard());
     if (!pin.node().equals(from)) {
       setLocation(pin.shard(), pin.node());
@@ -292,7 +323,38 @@ public final class Rebalancer {
     if (pins.remove(unpin.shard()) == null) {
       unpin.replyTo().tell(answer(Outcome.NOT_FOUND, "shard " + unpin.shard() + " is not pinned"));
     } else {
+      choose(map -> map.remove(self, PIN + unpin.shard()));
       unpin.replyTo().tell(answer(Outcome.DONE, "shard " + unpin.shard() + " unpinned; it stays until a plan moves it"));
+    }
+    return Behaviors.same();
+  }
+
+  /** Replicates a change of the operators' choices; this singleton has applied it already. */
+  private void choose(java.util.function.Function<LWWMap<String, String>, LWWMap<String, String>> change) {
+    choicesPending++;
+    choices.askUpdate(
+        replyTo -> new Replicator.Update<>(CHOICES, LWWMap.create(), new Replicator.WriteMajority(writeTimeout), replyTo, change),
+        ChoicesWritten::new);
+  }
+
+  private Behavior<Command> onChoicesWritten(ChoicesWritten written) {
+    choicesPending--;
+    if (!(written.response() instanceof Replicator.UpdateSuccess)) {
+      log.warn("Operator choice not replicated to a majority ({}): it holds here, but a new rebalancer may not know it",
+          written.response().getClass().getSimpleName());
+    }
+    return Behaviors.same();
+  }
+
+  /** The choices as replicated: a new singleton learns them here, the running one sees its own writes come back. */
+  private Behavior<Command> onChoicesChanged(ChoicesChanged changed) {
+    if (choicesPending == 0 && changed.change() instanceof Replicator.Changed<LWWMap<String, String>> current) {
+      Map<String, String> entries = current.get(CHOICES).getEntries();
+      pins.clear();
+      entries.forEach((key, value) -> {
+        if (key.startsWith(PIN)) pins.put(key.substring(PIN.length()), value);
+      });
+      suspended = Boolean.parseBoolean(entries.getOrDefault(SUSPENDED, "false"));
     }
     return Behaviors.same();
   }

@@ -33,16 +33,21 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two nodes in one JVM on one database: two busy merchants whose shards both start on the first
  * node (with external allocation a shard without a location goes to the node that asks first);
  * the rebalancer moves one of them to the idle node, and every mutation sent is stored exactly
- * once, the writer resending whatever was answered unavailable during the hand-off.
+ * once, the writer resending whatever was answered unavailable during the hand-off. Then the
+ * rebalancer's node leaves and the next singleton keeps the operators' pins and suspension.
  */
 @ExtendWith(LogCapturingExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RebalanceMoverTest {
   static final Map<String, Object> REBALANCE = Map.of(
       "lockstep.rebalance.enabled", "on",
@@ -84,6 +89,7 @@ class RebalanceMoverTest {
   }
 
   @Test
+  @Order(1)
   void aBusyShardMovesToTheIdleNodeAndNoMutationIsLost() throws Exception {
     String a = "busy-a";
     String b = merchantInAnotherShard(a);
@@ -128,6 +134,30 @@ class RebalanceMoverTest {
     assertTrue(sentA.get() > 10 && sentB.get() > 10, sentA + " / " + sentB);
     assertEquals(sentA.get(), lastCounter(api, token, a), "every mutation of " + a + " stored once");
     assertEquals(sentB.get(), lastCounter(api, token, b), "every mutation of " + b + " stored once");
+  }
+
+  @Test
+  @Order(2)
+  void pinsAndSuspensionOutliveTheRebalancersNode() {
+    HttpApi management = new HttpApi(second.managementPort());
+    String operator = second.tokens().mint(new OperatorPrincipal("alice"));
+    String secondNode = Cluster.get(second.system()).selfMember().address().toString();
+    assertEquals(200, post(management, "/lockstep/shards/42/pin?node=" + secondNode, operator).statusCode());
+    assertEquals(200, post(management, "/lockstep/rebalance/suspend", operator).statusCode());
+    first.close(); // the oldest node: the rebalancer singleton moves to the second node
+    first = null;
+    Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+      HttpResponse<String> response = management.get("/lockstep/rebalance", operator);
+      assertEquals(200, response.statusCode(), response.body());
+      RebalanceStatus status = parse(response.body(), RebalanceStatus.newBuilder());
+      assertEquals(List.of(secondNode), status.getNodesList().stream().map(n -> n.getNode()).toList(), "the new singleton's picture");
+      assertEquals(Map.of("42", secondNode), status.getPinsMap());
+      assertTrue(status.getSuspended(), status.toString());
+    });
+  }
+
+  private static HttpResponse<String> post(HttpApi api, String path, String token) {
+    return api.send(api.request(path, token).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
   }
 
   /**
