@@ -28,6 +28,13 @@ class RebalanceSettingsTest {
   }
 
   @Test
+  void theAppVersionThatRevealsARollingUpdateComesFromTheEnvironment() {
+    assertEquals("0.0.0", LockstepConfig.load(Map.of(), ConfigFactory.empty()).getString("pekko.cluster.app-version"));
+    assertEquals("1.4.2", LockstepConfig.load(Map.of("LOCKSTEP_APP_VERSION", "1.4.2"), ConfigFactory.empty())
+        .getString("pekko.cluster.app-version"));
+  }
+
+  @Test
   void outOfRangeValuesAreRefusedByName() {
     var band = assertThrows(IllegalArgumentException.class, () -> RebalanceSettings.from(ConfigFactory.parseString(
         "enabled = on, interval = 1s, max-moves-per-round = 1, cool-down = 1s, band = 1.0, load-half-life = 1s, min-mean-load = 0")));
