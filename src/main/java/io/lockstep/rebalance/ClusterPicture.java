@@ -30,7 +30,8 @@ import org.apache.pekko.cluster.typed.Cluster;
  * What the rebalancer plans from, gathered in one go: every node's shard loads (summed per
  * shard, so a shard that just moved counts once wherever it was measured), where the shards are
  * as the shard regions report it, and the membership. Nodes that are not {@code Up} are left
- * out of the layout; the membership makes the planner hold then anyway.
+ * out of the layout; the membership makes the planner hold then anyway, and also while a node's
+ * load report is missing (it would look idle).
  */
 final class ClusterPicture {
   private final ActorSystem<?> system;
@@ -41,8 +42,8 @@ final class ClusterPicture {
     this.timeout = timeout;
   }
 
-  /** The layout (shard loads by node), the membership, and the nodes whose load did not arrive. */
-  record View(Layout layout, Membership membership, Set<String> silentNodes) {}
+  /** The layout (shard loads by node) and the membership, nodes whose load did not arrive included. */
+  record View(Layout layout, Membership membership) {}
 
   CompletionStage<View> gather() {
     CompletionStage<List<ShardLoads>> loads = loads();
@@ -70,7 +71,7 @@ final class ClusterPicture {
       nodes.put(node, loads);
       if (!reported.contains(node)) silent.add(node);
     });
-    return new View(new Layout(nodes), membership, silent);
+    return new View(new Layout(nodes), membership.unmeasured(silent));
   }
 
   private Membership membership() {

@@ -143,7 +143,7 @@ public final class Rebalancer {
   private boolean roundRunning;
   // Own writes of the choices not yet confirmed: a change notification meanwhile may predate them.
   private int choicesPending;
-  private View last = new View(new Layout(Map.of()), Membership.settled(""), Set.of());
+  private View last = new View(new Layout(Map.of()), Membership.settled(""));
   private String lastRound = "no round yet";
 
   private Rebalancer(ActorContext<Command> context, RebalanceSettings settings, int numberOfShards,

@@ -47,13 +47,15 @@ class ShardPlannerTest {
   }
 
   @Test
-  void holdsWhileMembershipIsUnsettledOrTheClusterTooSmallOrIdle() {
+  void holdsWhileMembershipIsUnsettledALoadReportIsMissingOrTheClusterTooSmallOrIdle() {
     assertEquals(Optional.of("members unreachable: [b]"),
         planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of("b"), Set.of(), Set.of("1"))).held());
     assertEquals(Optional.of("members joining or leaving: [d]"),
         planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of(), Set.of("d"), Set.of("1"))).held());
     assertEquals(Optional.of("rolling update: app versions [1.0.0, 1.1.0]"),
         planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of(), Set.of(), Set.of("1.0.0", "1.1.0"))).held());
+    assertEquals(Optional.of("no load report from: [b]"),
+        planner.plan(skewed(), Set.of(), Set.of(), SETTLED.unmeasured(Set.of("b"))).held());
     assertEquals(Optional.of("fewer than two nodes"),
         planner.plan(new Layout(Map.of("a", Map.of("1", 50.0))), Set.of(), Set.of(), SETTLED).held());
     Layout idle = new Layout(Map.of("a", Map.of("1", 0.5), "b", Map.of()));
