@@ -14,10 +14,12 @@ import io.lockstep.protocol.v1.Push;
 import io.lockstep.ops.v1.MerchantLoad;
 import io.lockstep.ops.v1.RebalancePlan;
 import io.lockstep.ops.v1.RebalanceStatus;
+import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.OperatorPrincipal;
 import io.lockstep.security.ServicePrincipal;
 import io.lockstep.testing.HttpApi;
 import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.TestDevice;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.List;
@@ -137,14 +139,24 @@ class RebalanceRoutesTest {
       String body = json(Push.newBuilder().addMutations(upsertItem(counter, "item-" + counter, "Item", 100)).build());
       assertEquals(200, api.post("/v1/merchants/weighed/mutations", service, body).statusCode());
     }
-    HttpResponse<String> response = management.get("/lockstep/merchants/weighed/load", operator);
-    assertEquals(200, response.statusCode(), response.body());
-    MerchantLoad load = parse(response.body(), MerchantLoad.newBuilder());
+    MerchantLoad load = merchantLoad("weighed");
     assertEquals(Integer.toString(io.lockstep.rebalance.LoadLedger.shardOf("weighed", 256)), load.getShardId());
     assertTrue(load.getBytesInPerSecond() > 0, load.toString());
     assertTrue(load.getBusy() > 0, load.toString());
     assertTrue(load.getLoadScore() > 0, load.toString());
     assertEquals(0, load.getBytesOutPerSecond(), 0, "no subscribers, nothing sent");
+    assertEquals(0, load.getDeliveriesPerSecond(), 0, "no subscribers, nothing sent");
+    try (TestDevice register = TestDevice.hello(node.httpPort(), "register",
+        node.tokens().mint(new DevicePrincipal("weighed", "register")), 3)) {
+      register.welcome();
+      String body = json(Push.newBuilder().addMutations(upsertItem(4, "item-4", "Item", 100)).build());
+      assertEquals(200, api.post("/v1/merchants/weighed/mutations", service, body).statusCode());
+      org.awaitility.Awaitility.await().untilAsserted(() -> {
+        MerchantLoad fannedOut = merchantLoad("weighed");
+        assertTrue(fannedOut.getDeliveriesPerSecond() > 0, fannedOut.toString());
+        assertTrue(fannedOut.getBytesOutPerSecond() > 0, fannedOut.toString());
+      });
+    }
     RebalanceStatus status = status(management.get("/lockstep/rebalance", operator));
     assertTrue(status.getNodes(0).getShards() >= 1, status.toString());
     assertTrue(status.getNodes(0).getLoad() > 0, status.toString());
@@ -170,6 +182,12 @@ class RebalanceRoutesTest {
       assertEquals(400, refused.statusCode(), path + ": " + refused.body());
       assertTrue(problem(refused).getDetail().contains("lockstep.rebalance.enabled"), refused.body());
     }
+  }
+
+  private static MerchantLoad merchantLoad(String merchant) {
+    HttpResponse<String> response = management.get("/lockstep/merchants/" + merchant + "/load", operator);
+    assertEquals(200, response.statusCode(), response.body());
+    return parse(response.body(), MerchantLoad.newBuilder());
   }
 
   private static double moves() {
