@@ -17,6 +17,7 @@ import io.lockstep.ops.ObserverGroup;
 import io.lockstep.ops.JournalReplay;
 import io.lockstep.ops.LagTable;
 import io.lockstep.ops.OperatorRoutes;
+import io.lockstep.ops.RebalanceRoutes;
 import io.lockstep.ops.ShardPlacementQuery;
 import org.apache.pekko.persistence.jdbc.query.javadsl.JdbcReadJournal;
 import org.apache.pekko.persistence.query.PersistenceQuery;
@@ -24,6 +25,8 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
 import io.lockstep.config.RemoteSettings;
 import io.lockstep.config.SeedNode;
 import io.lockstep.persistence.SchemaMigration;
+import io.lockstep.rebalance.LoadLedger;
+import io.lockstep.rebalance.RebalanceControl;
 import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.ServerTls;
 import io.lockstep.security.SigningKeyException;
@@ -44,6 +47,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ConnectionContext;
@@ -130,11 +134,19 @@ public final class LockstepNode implements AutoCloseable {
       LockstepMetrics metrics = new LockstepMetrics();
       MerchantLoadTable load = new MerchantLoadTable(Clock.systemUTC(), node);
       LagTable lag = new LagTable(metrics, settings.operator().sloFanoutThreshold());
+      LoadLedger ledger = new LoadLedger(
+          ClusterShardingSettings.create(system).numberOfShards(), settings.rebalance().loadHalfLife(), System::nanoTime);
+      metrics.nodeLoad(ledger);
+      var timeout = settings.operator().queryTimeout();
+      RebalanceControl rebalance = RebalanceControl.start(system, settings.rebalance(), ledger.numberOfShards(), ledger,
+          node, timeout, metrics::rebalanceMoved);
       BearerAuthentication auth = new BearerAuthentication(tokens);
-      ServerBinding management = bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, lag, node));
+      ServerBinding management =
+          bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, rebalance, lag, node));
       joinCluster(system, settings.remote());
-      system.systemActorOf(LoadReporter.create(load, node), "merchant-load-reporter", Props.empty());
-      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load));
+      system.systemActorOf(LoadReporter.create(load, ledger, node), "merchant-load-reporter", Props.empty());
+      MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
+          RebalanceControl.allocation(system, settings.rebalance(), timeout));
       DeviceRevocations revocations = revocations(system, settings);
       ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations, lag));
       log.info(
@@ -186,7 +198,7 @@ public final class LockstepNode implements AutoCloseable {
    */
   private static Route operatorRoutes(
       ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics,
-      LagTable lag, String node) {
+      RebalanceControl rebalance, LagTable lag, String node) {
     Route management = PekkoManagement.get(system).getRoutes();
     var timeout = settings.operator().queryTimeout();
     OperatorRoutes routes =
@@ -200,6 +212,7 @@ public final class LockstepNode implements AutoCloseable {
                 PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())),
             lag,
             node,
+            new RebalanceRoutes(rebalance),
             settings.operator());
     return new HttpErrors().seal(routes.route());
   }

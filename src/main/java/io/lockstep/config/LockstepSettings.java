@@ -23,7 +23,8 @@ public record LockstepSettings(
     SerializationSettings serialization,
     ApiSettings api,
     OperatorSettings operator,
-    SecuritySettings security) {
+    SecuritySettings security,
+    RebalanceSettings rebalance) {
 
   public LockstepSettings {
     Objects.requireNonNull(dataDir, "dataDir");
@@ -39,6 +40,7 @@ public record LockstepSettings(
     Objects.requireNonNull(api, "api");
     Objects.requireNonNull(operator, "operator");
     Objects.requireNonNull(security, "security");
+    Objects.requireNonNull(rebalance, "rebalance");
   }
 
   /**
@@ -64,7 +66,8 @@ public record LockstepSettings(
         SerializationSettings.from(lockstep.getConfig("serialization")),
         ApiSettings.from(lockstep.getConfig("api"), lockstep.getConfig("sync")),
         OperatorSettings.from(lockstep.getConfig("operator"), lockstep.getConfig("slo")),
-        SecuritySettings.from(lockstep.getConfig("security")));
+        SecuritySettings.from(lockstep.getConfig("security")),
+        RebalanceSettings.from(lockstep.getConfig("rebalance")));
   }
 
   static int port(Config config, String path) {

@@ -23,6 +23,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -298,11 +299,16 @@ public final class MerchantEntity
 
   /** Registers the entity type with Cluster Sharding on this node. */
   public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer) {
+    init(system, settings, observer, Optional.empty());
+  }
+
+  /** {@link #init(ActorSystem, EntitySettings, MerchantObserver)}, shards placed by {@code allocation} when given. */
+  public static void init(ActorSystem<?> system, EntitySettings settings, MerchantObserver observer,
+      Optional<ShardCoordinator.ShardAllocationStrategy> allocation) {
     StashOverflowGuard.start(system, settings.busyRetryAfter(), observer);
-    ClusterSharding.get(system)
-        .init(
-            Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
-                .withStopMessage(Stop.INSTANCE));
+    var entity = Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), settings, observer, Optional.of(ctx.getShard())))
+        .withStopMessage(Stop.INSTANCE);
+    ClusterSharding.get(system).init(allocation.map(entity::withAllocationStrategy).orElse(entity));
   }
 
   /** The entity outside sharding (tests): it never passivates itself. */
@@ -618,15 +624,24 @@ public final class MerchantEntity
 
   private void publish(List<Event> events, long writeStarted) {
     List<Change> changes = new ArrayList<>(events.size());
+    long bytesIn = 0;
     for (Event e : events) {
       MutationRecorded recorded = ((Recorded) e).proto();
       if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
+      bytesIn += recorded.getMutation().getSerializedSize(); // memoized: the journal encodes it anyway
       changes.add(ChangeFrames.toChange(recorded));
     }
-    if (subscribers.isEmpty()) return;
+    if (subscribers.isEmpty()) {
+      observer.transferred(merchantId, bytesIn, 0);
+      return;
+    }
     long committedAt = clock.millis();
-    subscribers.tellAll(changeFrames(changes).stream().map(frame -> frame.committedAt(committedAt)).toList());
+    List<Frame> frames = changeFrames(changes).stream().map(frame -> frame.committedAt(committedAt)).toList();
+    subscribers.tellAll(frames);
+    long bytesOut = 0;
+    for (Frame frame : frames) bytesOut += (long) frame.serverFrame().length * subscribers.size();
     observer.fannedOut(merchantId, subscribers.size(), System.nanoTime() - writeStarted);
+    observer.transferred(merchantId, bytesIn, bytesOut);
   }
 
   private ReplyEffect<Event, MerchantState> onSubscribe(MerchantState state, Subscribe cmd) {

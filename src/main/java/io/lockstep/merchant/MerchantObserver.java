@@ -31,6 +31,12 @@ public interface MerchantObserver {
   /** One change batch sent to {@code subscribers} sessions, {@code nanos} after its write began. */
   default void fannedOut(String merchantId, int subscribers, long nanos) {}
 
+  /**
+   * One committed write's traffic: {@code bytesIn} encoded mutation bytes stored, {@code bytesOut}
+   * change-frame bytes sent to subscribers (each subscriber's copy counted).
+   */
+  default void transferred(String merchantId, long bytesIn, long bytesOut) {}
+
   /** A subscriber caught up with {@code changes} changes (0 for a snapshot) or a snapshot of {@code records}. */
   default void caughtUp(String merchantId, int changes, boolean snapshot) {}
 

@@ -2,6 +2,7 @@ package io.lockstep.ops;
 
 import io.lockstep.merchant.MerchantObserver;
 import io.lockstep.protocol.v1.AckStatus;
+import io.lockstep.rebalance.LoadLedger;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -35,6 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_applied_lag_seconds             commit of a change to the device's Applied report
  *   lockstep_slo_fanout_deliveries_total     changes written to device sockets (SLO: all events)
  *   lockstep_slo_fanout_good_total           of those, within lockstep.slo.fanout-threshold
+ *   lockstep_node_load                       decayed load of this node's shards (mutations + deliveries /s)
+ *   lockstep_node_shards                     merchant shards with a running entity on this node
+ *   lockstep_rebalance_moves_total           shard moves the rebalancer started (on the singleton's node)
  * </pre>
  *
  * Labels never carry merchant ids: their number is unbounded; per-merchant load is on the
@@ -60,6 +64,7 @@ public final class LockstepMetrics implements MerchantObserver {
   private final Histogram appliedLag;
   private final Counter sloAll;
   private final Counter sloGood;
+  private final Counter rebalanceMoves;
   private final Map<String, Integer> subscribersByMerchant = new ConcurrentHashMap<>();
   private final Map<String, Boolean> activeMerchants = new ConcurrentHashMap<>();
 
@@ -87,6 +92,9 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Changes sent to subscribers catching up").register(registry);
     catchUpSnapshots = Counter.builder().name("lockstep_catchup_snapshots_total")
         .help("Catch-ups served with a snapshot").register(registry);
+    rebalanceMoves = Counter.builder().name("lockstep_rebalance_moves_total")
+        .help("Shard moves the load rebalancer started, pins included (counted where the rebalancer runs)")
+        .register(registry);
     GaugeWithCallback.builder().name("lockstep_connected_devices")
         .help("Sessions subscribed to merchants hosted on this node")
         .callback(cb -> cb.call(subscribersByMerchant.values().stream().mapToInt(Integer::intValue).sum()))
@@ -106,6 +114,23 @@ public final class LockstepMetrics implements MerchantObserver {
     sloGood = Counter.builder().name("lockstep_slo_fanout_good")
         .help("Changes written to device sockets within lockstep.slo.fanout-threshold of their commit").register(registry);
     JvmMetrics.builder().register(registry);
+  }
+
+  /** Registers the node's load gauges, read from {@code ledger} at each scrape. */
+  public void nodeLoad(LoadLedger ledger) {
+    GaugeWithCallback.builder().name("lockstep_node_load")
+        .help("Decayed load of the merchant shards running on this node: mutations plus fan-out deliveries per second")
+        .callback(cb -> cb.call(ledger.nodeLoad()))
+        .register(registry);
+    GaugeWithCallback.builder().name("lockstep_node_shards")
+        .help("Merchant shards with a running entity on this node")
+        .callback(cb -> cb.call(ledger.shardCount()))
+        .register(registry);
+  }
+
+  /** The rebalancer started {@code count} shard moves. */
+  public void rebalanceMoved(int count) {
+    rebalanceMoves.inc(count);
   }
 
   /** Content type of {@link #scrape()}. */

@@ -56,6 +56,11 @@ public record ObserverGroup(List<MerchantObserver> observers) implements Merchan
   }
 
   @Override
+  public void transferred(String merchantId, long bytesIn, long bytesOut) {
+    observers.forEach(o -> o.transferred(merchantId, bytesIn, bytesOut));
+  }
+
+  @Override
   public void caughtUp(String merchantId, int changes, boolean snapshot) {
     observers.forEach(o -> o.caughtUp(merchantId, changes, snapshot));
   }

@@ -30,6 +30,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   /lockstep/hot-merchants?top=N         operator   busiest merchants of the cluster
  *   /lockstep/lag?top=N                   operator   devices on this node with the highest p99 delivery lag
  *   /lockstep/shards                      operator   shard placement per node with entity counts
+ *   /lockstep/rebalance..., /shards/{s}/pin operator   load rebalancer (see {@link RebalanceRoutes})
  *   /cluster/...                          operator   Pekko Management cluster HTTP (writes only when
  *                                                    pekko.management.http.route-providers-read-only = false)
  * </pre>
@@ -45,6 +46,7 @@ public final class OperatorRoutes extends AllDirectives {
   private final JournalReplay history;
   private final LagTable lag;
   private final String node;
+  private final RebalanceRoutes rebalance;
   private final OperatorSettings settings;
 
   /**
@@ -59,6 +61,7 @@ public final class OperatorRoutes extends AllDirectives {
       JournalReplay history,
       LagTable lag,
       String node,
+      RebalanceRoutes rebalance,
       OperatorSettings settings) {
     this.management = management;
     this.auth = auth;
@@ -68,6 +71,7 @@ public final class OperatorRoutes extends AllDirectives {
     this.history = history;
     this.lag = lag;
     this.node = node;
+    this.rebalance = rebalance;
     this.settings = settings;
   }
 
@@ -120,7 +124,8 @@ public final class OperatorRoutes extends AllDirectives {
           }
           return respond(java.util.concurrent.CompletableFuture.completedFuture(list.build()));
         }))),
-        path("shards", () -> get(() -> respond(shards.placement())))));
+        path("shards", () -> get(() -> respond(shards.placement()))),
+        rebalance.route()));
   }
 
   private int top(Optional<String> raw) {

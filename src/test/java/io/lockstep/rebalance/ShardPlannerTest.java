@@ -1,0 +1,80 @@
+package io.lockstep.rebalance;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ShardPlannerTest {
+  static final Membership SETTLED = Membership.settled("1.0.0");
+  final ShardPlanner planner = new ShardPlanner(1.15, 2, 1.0);
+
+  static Layout skewed() {
+    return new Layout(Map.of(
+        "a", Map.of("1", 40.0, "2", 30.0, "3", 20.0, "4", 10.0),
+        "b", Map.of("5", 10.0),
+        "c", Map.of()));
+  }
+
+  @Test
+  void movesTheShardThatBestEvensTheHottestAndColdestNodes() {
+    Plan plan = planner.plan(skewed(), Set.of(), Set.of(), SETTLED);
+    // a=100, b=10, c=0, mean 36.7: shard 1 (40) to c, then a=60, b=10 -> shard 2 (30) to b.
+    assertEquals(List.of("1:a->c", "2:a->b"), plan.moves().stream().map(m -> m.shard() + ":" + m.from() + "->" + m.to()).toList());
+    assertEquals(100 / (110 / 3.0), plan.imbalanceBefore(), 1e-9);
+    assertEquals(40 / (110 / 3.0), plan.imbalanceAfter(), 1e-9);
+    assertTrue(plan.moves().get(0).reason().contains("a at 2.73 x mean load"), plan.moves().get(0).reason());
+    assertEquals(Optional.empty(), plan.held());
+  }
+
+  @Test
+  void pinnedAndCoolingShardsStay() {
+    Plan plan = planner.plan(skewed(), Set.of("1"), Set.of("2"), SETTLED);
+    assertEquals(List.of("3", "4"), plan.moves().stream().map(Move::shard).toList());
+  }
+
+  @Test
+  void aShardTooHotToShareStaysWhereItIs() {
+    Layout oneHot = new Layout(Map.of("a", Map.of("1", 90.0), "b", Map.of("2", 5.0)));
+    Plan plan = planner.plan(oneHot, Set.of(), Set.of(), SETTLED);
+    assertEquals(List.of(), plan.moves(), "moving it would only make b the hot node");
+    assertEquals(Optional.empty(), plan.held());
+  }
+
+  @Test
+  void holdsWhileMembershipIsUnsettledALoadReportIsMissingOrTheClusterTooSmallOrIdle() {
+    assertEquals(Optional.of("members unreachable: [b]"),
+        planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of("b"), Set.of(), Set.of("1"))).held());
+    assertEquals(Optional.of("members joining or leaving: [d]"),
+        planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of(), Set.of("d"), Set.of("1"))).held());
+    assertEquals(Optional.of("rolling update: app versions [1.0.0, 1.1.0]"),
+        planner.plan(skewed(), Set.of(), Set.of(), new Membership(Set.of(), Set.of(), Set.of("1.0.0", "1.1.0"))).held());
+    assertEquals(Optional.of("no load report from: [b]"),
+        planner.plan(skewed(), Set.of(), Set.of(), SETTLED.unmeasured(Set.of("b"))).held());
+    assertEquals(Optional.of("fewer than two nodes"),
+        planner.plan(new Layout(Map.of("a", Map.of("1", 50.0))), Set.of(), Set.of(), SETTLED).held());
+    Layout idle = new Layout(Map.of("a", Map.of("1", 0.5), "b", Map.of()));
+    assertEquals(Optional.of("mean node load 0.25/s below min-mean-load 1.00/s"),
+        planner.plan(idle, Set.of(), Set.of(), SETTLED).held());
+    assertEquals(List.of(), planner.plan(idle, Set.of(), Set.of(), SETTLED).moves());
+  }
+
+  @Test
+  void aBalancedClusterStaysPut() {
+    Layout balanced = new Layout(Map.of("a", Map.of("1", 10.0, "2", 1.0), "b", Map.of("3", 10.0)));
+    Plan plan = planner.plan(balanced, Set.of(), Set.of(), SETTLED);
+    assertEquals(List.of(), plan.moves());
+    assertEquals(11 / 10.5, plan.imbalanceBefore(), 1e-9);
+  }
+
+  @Test
+  void limitsAreChecked() {
+    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.0, 2, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.15, 0, 0));
+  }
+}
