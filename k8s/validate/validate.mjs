@@ -111,6 +111,66 @@ check(binding && find("Role", binding.roleRef.name), "RoleBinding must reference
 const role = binding && find("Role", binding.roleRef.name);
 check(role?.rules?.some((r) => r.resources.includes("pods") && r.verbs.includes("list")), "Role must allow listing pods");
 
+// k8s/monitoring: the PrometheusRule and the Grafana dashboard (the metric names they use are
+// checked against the node's registry by the JUnit test MonitoringManifestsTest).
+const monitoring = join(dir, "monitoring");
+const balanced = (expr) => {
+  let depth = 0;
+  for (const c of expr) {
+    if ("([{".includes(c)) depth++;
+    if (")]}".includes(c) && --depth < 0) return false;
+  }
+  return depth === 0;
+};
+let monitoringRules = 0;
+for (const file of readdirSync(monitoring).filter((f) => f.endsWith(".yaml")).sort()) {
+  for (const doc of parseAllDocuments(readFileSync(join(monitoring, file), "utf8"))) {
+    if (doc.errors.length > 0) {
+      problems.push(`monitoring/${file}: ${doc.errors.map((e) => e.message).join("; ")}`);
+      continue;
+    }
+    const rule = doc.toJS();
+    const where = `monitoring/${file}`;
+    check(rule?.apiVersion === "monitoring.coreos.com/v1" && rule?.kind === "PrometheusRule", `${where}: must be a monitoring.coreos.com/v1 PrometheusRule`);
+    check(rule?.metadata?.name, `${where}: metadata.name`);
+    const groups = rule?.spec?.groups ?? [];
+    check(groups.length > 0, `${where}: spec.groups is empty`);
+    check(new Set(groups.map((g) => g.name)).size === groups.length, `${where}: group names must be unique`);
+    for (const group of groups) {
+      for (const r of group.rules ?? []) {
+        monitoringRules++;
+        const name = r.alert ?? r.record;
+        check((r.alert == null) !== (r.record == null), `${where}: a rule is either an alert or a record (${name})`);
+        check(typeof r.expr === "string" && r.expr.trim().length > 0 && balanced(r.expr), `${where}: ${name}: expr empty or unbalanced`);
+        if (r.alert != null) {
+          check(["page", "ticket"].includes(r.labels?.severity), `${where}: ${name}: labels.severity must be page or ticket`);
+          check(r.annotations?.summary && r.annotations?.description, `${where}: ${name}: annotations.summary and description`);
+          check(r.for == null || /^[0-9]+[smhd]$/.test(r.for), `${where}: ${name}: for must be a duration`);
+        }
+      }
+    }
+  }
+}
+check(monitoringRules > 0, "monitoring: no PrometheusRule rules found");
+for (const file of readdirSync(monitoring).filter((f) => f.endsWith(".json")).sort()) {
+  let dashboard;
+  try {
+    dashboard = JSON.parse(readFileSync(join(monitoring, file), "utf8"));
+  } catch (e) {
+    problems.push(`monitoring/${file}: not JSON (${e.message})`);
+    continue;
+  }
+  const panels = dashboard.panels ?? [];
+  check(dashboard.title && dashboard.uid && panels.length > 0, `monitoring/${file}: a Grafana dashboard needs title, uid and panels`);
+  check(new Set(panels.map((p) => p.id)).size === panels.length, `monitoring/${file}: panel ids must be unique`);
+  for (const panel of panels) {
+    check(panel.title && (panel.targets ?? []).length > 0, `monitoring/${file}: panel ${panel.id} needs a title and targets`);
+    for (const target of panel.targets ?? []) {
+      check(typeof target.expr === "string" && balanced(target.expr), `monitoring/${file}: panel ${panel.id}: expr empty or unbalanced`);
+    }
+  }
+}
+
 if (problems.length > 0) {
   console.error(`k8s manifests: ${problems.length} problem(s)`);
   problems.forEach((p) => console.error(`  - ${p}`));

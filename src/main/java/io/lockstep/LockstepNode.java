@@ -137,6 +137,7 @@ public final class LockstepNode implements AutoCloseable {
       LoadLedger ledger = new LoadLedger(
           ClusterShardingSettings.create(system).numberOfShards(), settings.rebalance().loadHalfLife(), System::nanoTime);
       metrics.nodeLoad(ledger);
+      metrics.clusterUnreachable(() -> Cluster.get(system).state().getUnreachable().size());
       var timeout = settings.operator().queryTimeout();
       RebalanceControl rebalance = RebalanceControl.start(system, settings.rebalance(), ledger.numberOfShards(), ledger,
           node, timeout, metrics::rebalanceMoved);

@@ -440,6 +440,7 @@ public final class MerchantEntity
     buffer.clear();
     bufferedMutations = 0;
     failedAttempts++;
+    observer.writeFailed(merchantId);
     if (failedAttempts >= settings.maxWriteAttempts()) {
       context.getLog().warn("Merchant {}: journal write failed {} times; {} pushes answered unavailable",
           merchantId, failedAttempts, retry.size());

@@ -45,4 +45,7 @@ public interface MerchantObserver {
 
   /** The number of subscribed sessions changed. */
   default void subscribers(String merchantId, int count) {}
+
+  /** A journal write failed (the entity restarted and writes the batch again, or gives up). */
+  default void writeFailed(String merchantId) {}
 }

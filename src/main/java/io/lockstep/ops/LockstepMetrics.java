@@ -32,6 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_catchup_snapshots_total         catch-ups that needed a snapshot
  *   lockstep_connected_devices               subscribed sessions of merchants on this node
  *   lockstep_active_entities                 merchant entities running on this node
+ *   lockstep_journal_write_failures_total    journal writes that failed (each restarts its merchant)
+ *   lockstep_cluster_unreachable_members     members this node sees as unreachable
  *   lockstep_delivery_lag_seconds            commit of a change to its write to a device's socket
  *   lockstep_applied_lag_seconds             commit of a change to the device's Applied report
  *   lockstep_slo_fanout_deliveries_total     changes written to device sockets (SLO: all events)
@@ -60,6 +62,7 @@ public final class LockstepMetrics implements MerchantObserver {
   private final Histogram fanOut;
   private final Counter catchUpChanges;
   private final Counter catchUpSnapshots;
+  private final Counter journalFailures;
   private final Histogram deliveryLag;
   private final Histogram appliedLag;
   private final Counter sloAll;
@@ -103,6 +106,8 @@ public final class LockstepMetrics implements MerchantObserver {
         .help("Merchant entities running on this node")
         .callback(cb -> cb.call(activeMerchants.size()))
         .register(registry);
+    journalFailures = Counter.builder().name("lockstep_journal_write_failures_total")
+        .help("Journal writes that failed; the merchant restarts and writes the batch again").register(registry);
     deliveryLag = Histogram.builder().name("lockstep_delivery_lag_seconds")
         .help("Time from the commit of a change to its write to a device's socket, per change")
         .classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
@@ -138,6 +143,25 @@ public final class LockstepMetrics implements MerchantObserver {
     return writer.getContentType();
   }
 
+  /**
+   * The series names a scrape can hold, registered metrics without samples included (counters
+   * with {@code _total}, histograms with {@code _bucket}, {@code _count} and {@code _sum}).
+   */
+  java.util.Set<String> seriesNames() {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    for (var snapshot : registry.scrape()) {
+      String name = snapshot.getMetadata().getPrometheusName();
+      if (snapshot instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot) {
+        names.add(name + "_total");
+      } else if (snapshot instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot) {
+        names.addAll(java.util.List.of(name, name + "_bucket", name + "_count", name + "_sum"));
+      } else {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
   /** Every metric in the Prometheus text format. */
   public byte[] scrape() {
     ByteArrayOutputStream out = new ByteArrayOutputStream(16 * 1024);
@@ -147,6 +171,19 @@ public final class LockstepMetrics implements MerchantObserver {
       throw new UncheckedIOException(e);
     }
     return out.toByteArray();
+  }
+
+  /** Reports {@code unreachable} (members this node sees as unreachable) as {@code lockstep_cluster_unreachable_members}. */
+  public void clusterUnreachable(java.util.function.IntSupplier unreachable) {
+    GaugeWithCallback.builder().name("lockstep_cluster_unreachable_members")
+        .help("Cluster members this node sees as unreachable")
+        .callback(cb -> cb.call(unreachable.getAsInt()))
+        .register(registry);
+  }
+
+  @Override
+  public void writeFailed(String merchantId) {
+    journalFailures.inc();
   }
 
   /** {@code changes} changes reached a device's socket {@code lagMillis} after their commit. */

@@ -61,6 +61,11 @@ public record ObserverGroup(List<MerchantObserver> observers) implements Merchan
   }
 
   @Override
+  public void writeFailed(String merchantId) {
+    observers.forEach(o -> o.writeFailed(merchantId));
+  }
+
+  @Override
   public void caughtUp(String merchantId, int changes, boolean snapshot) {
     observers.forEach(o -> o.caughtUp(merchantId, changes, snapshot));
   }
