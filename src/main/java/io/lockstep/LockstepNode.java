@@ -16,6 +16,7 @@ import io.lockstep.ops.MerchantLoadTable;
 import io.lockstep.ops.ObserverGroup;
 import io.lockstep.ops.JournalReplay;
 import io.lockstep.ops.LagTable;
+import io.lockstep.ops.MerchantOverviewQuery;
 import io.lockstep.ops.OperatorRoutes;
 import io.lockstep.ops.RebalanceRoutes;
 import io.lockstep.ops.ShardPlacementQuery;
@@ -214,6 +215,7 @@ public final class LockstepNode implements AutoCloseable {
             lag,
             node,
             new RebalanceRoutes(rebalance),
+            new MerchantOverviewQuery(system, settings.entity().askTimeout(), lag),
             settings.operator());
     return new HttpErrors().seal(routes.route());
   }

@@ -24,6 +24,8 @@ import org.apache.pekko.http.javadsl.server.Route;
  *   /ready, /alive, /startup              open       Pekko Management health checks (Kubernetes probes)
  *   /bootstrap/...                        open       Cluster Bootstrap contact point (peers, no credentials)
  *   /metrics                              open       Prometheus text format (scrape port, no merchant data)
+ *   /console                              open       the operator console (static page; its calls need the token)
+ *   /lockstep/merchants/{id}/overview     operator   the merchant now: items, orders, conflicts, devices
  *   /lockstep/merchants/{id}/load         operator   load of one merchant
  *   /lockstep/merchants/{id}/history?at=N operator   the merchant rebuilt from its journal at seq N
  *                                                    (default: its head), as `replay` prints it
@@ -47,6 +49,7 @@ public final class OperatorRoutes extends AllDirectives {
   private final LagTable lag;
   private final String node;
   private final RebalanceRoutes rebalance;
+  private final MerchantOverviewQuery overview;
   private final OperatorSettings settings;
 
   /**
@@ -62,6 +65,7 @@ public final class OperatorRoutes extends AllDirectives {
       LagTable lag,
       String node,
       RebalanceRoutes rebalance,
+      MerchantOverviewQuery overview,
       OperatorSettings settings) {
     this.management = management;
     this.auth = auth;
@@ -72,6 +76,7 @@ public final class OperatorRoutes extends AllDirectives {
     this.lag = lag;
     this.node = node;
     this.rebalance = rebalance;
+    this.overview = overview;
     this.settings = settings;
   }
 
@@ -82,6 +87,11 @@ public final class OperatorRoutes extends AllDirectives {
         pathPrefixTest("alive", () -> management),
         pathPrefixTest("startup", () -> management),
         pathPrefixTest("bootstrap", () -> management),
+        // The operator console: static files from the jar, open (the page asks for the operator
+        // token and sends it with every call to the routes below).
+        pathPrefix("console", () -> get(() -> concat(
+            pathEndOrSingleSlash(() -> getFromResource("console/index.html", ContentTypes.TEXT_HTML_UTF8)),
+            getFromResourceDirectory("console")))),
         path("metrics", () -> get(() -> complete(
             HttpResponse.create().withEntity(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape())))),
         extractRequest(request -> {
@@ -105,6 +115,8 @@ public final class OperatorRoutes extends AllDirectives {
               }
               return list.getMerchants(0);
             })))),
+        path(PathMatchers.segment("merchants").slash(PathMatchers.segment()).slash("overview"), merchantId ->
+            get(() -> respond(overview.overview(merchantId)))),
         path(PathMatchers.segment("merchants").slash(PathMatchers.segment()).slash("history"), merchantId ->
             get(() -> parameterOptional("at", at ->
                 respond(history.replay(merchantId, 0, seq(at)).thenApply(replay -> {
