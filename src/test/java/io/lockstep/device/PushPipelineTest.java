@@ -48,4 +48,21 @@ class PushPipelineTest {
     assertEquals(List.of(), pipeline.refused(9));
     assertEquals(2, pipeline.add(List.of(restock(2, "a"))).sequence());
   }
+
+  @Test
+  void afterATimeoutEveryUnansweredPushIsSentAgainInOrderAndAPendingResendIsDropped() {
+    pipeline.add(List.of(restock(1, "a")));
+    pipeline.add(List.of(restock(2, "a")));
+    pipeline.add(List.of(restock(3, "a")));
+    pipeline.resultForOldest(); // 1 answered
+    assertEquals(List.of(), pipeline.refused(3), "push 2 is still unanswered");
+    assertNull(pipeline.add(List.of(restock(4, "a"))), "held for the pending resend");
+
+    List<PushPipeline.Forwarded> again = pipeline.resendAll();
+
+    assertEquals(List.of(2L, 3L, 4L), again.stream().map(PushPipeline.Forwarded::sequence).toList());
+    assertEquals(List.of(), pipeline.resultForOldest(), "the refusal's resend happened with the timeout's");
+    assertEquals(5, pipeline.add(List.of(restock(5, "a"))).sequence(), "new pushes go out at once again");
+    assertEquals(3, pipeline.inFlight());
+  }
 }
