@@ -44,6 +44,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.AddressFromURIString;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
@@ -142,11 +143,12 @@ public final class LockstepNode implements AutoCloseable {
       var timeout = settings.operator().queryTimeout();
       RebalanceControl rebalance = RebalanceControl.start(system, settings.rebalance(), ledger.numberOfShards(), ledger,
           node, timeout, metrics::rebalanceMoved);
+      ActorRef<LoadReporter.Query> reporter =
+          system.systemActorOf(LoadReporter.create(load, ledger, node), "merchant-load-reporter", Props.empty());
       BearerAuthentication auth = new BearerAuthentication(tokens);
-      ServerBinding management =
-          bindManagement(system, settings, operatorRoutes(system, settings, auth, metrics, rebalance, lag, node));
+      ServerBinding management = bindManagement(system, settings,
+          operatorRoutes(system, settings, auth, metrics, rebalance, lag, node, reporter));
       joinCluster(system, settings.remote());
-      system.systemActorOf(LoadReporter.create(load, ledger, node), "merchant-load-reporter", Props.empty());
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
           RebalanceControl.allocation(system, settings.rebalance(), timeout));
       DeviceRevocations revocations = revocations(system, settings);
@@ -200,7 +202,7 @@ public final class LockstepNode implements AutoCloseable {
    */
   private static Route operatorRoutes(
       ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth, LockstepMetrics metrics,
-      RebalanceControl rebalance, LagTable lag, String node) {
+      RebalanceControl rebalance, LagTable lag, String node, ActorRef<LoadReporter.Query> reporter) {
     Route management = PekkoManagement.get(system).getRoutes();
     var timeout = settings.operator().queryTimeout();
     OperatorRoutes routes =
@@ -208,7 +210,7 @@ public final class LockstepNode implements AutoCloseable {
             management,
             auth,
             metrics,
-            new ClusterLoad(system, timeout),
+            new ClusterLoad(system, timeout, reporter),
             new ShardPlacementQuery(system, timeout),
             new JournalReplay(system,
                 PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier())),

@@ -24,8 +24,15 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 public final class ClusterLoad {
   private final ActorSystem<?> system;
   private final Duration timeout;
+  private final ActorRef<LoadReporter.Query> local;
 
-  public ClusterLoad(ActorSystem<?> system, Duration timeout) {
+  /**
+   * @param local this node's reporter: asked even before the receptionist lists it (its listing
+   *     follows a registration by up to a gossip interval, and a just-started node must not report
+   *     its own merchants as running nowhere)
+   */
+  public ClusterLoad(ActorSystem<?> system, Duration timeout, ActorRef<LoadReporter.Query> local) {
+    this.local = local;
     this.system = system;
     this.timeout = timeout;
   }
@@ -46,7 +53,10 @@ public final class ClusterLoad {
             system.receptionist(), replyTo -> Receptionist.find(LoadReporter.KEY, replyTo), timeout, system.scheduler())
         .thenCompose(listing -> {
           List<CompletableFuture<Answer>> answers = new ArrayList<>();
-          for (ActorRef<LoadReporter.Query> reporter : listing.getServiceInstances(LoadReporter.KEY)) {
+          java.util.Set<ActorRef<LoadReporter.Query>> reporters = new java.util.LinkedHashSet<>();
+          reporters.add(local);
+          reporters.addAll(listing.getServiceInstances(LoadReporter.KEY));
+          for (ActorRef<LoadReporter.Query> reporter : reporters) {
             String node = reporter.path().address().toString();
             answers.add(AskPattern.<LoadReporter.Query, LoadReport>ask(reporter, query::apply, timeout, system.scheduler())
                 .handle((report, failure) -> new Answer(node, report))
