@@ -42,13 +42,13 @@ final class ConnectionLag {
 
   /** The device applied up to {@code seq} (session thread): the lag of the frame that held it. */
   void applied(long seq, long nowMillis) {
+    // Live frames are queued in seq order: walking back from the newest, the last frame whose
+    // last seq still covers {@code seq} is the one that held it. A device applies what it was
+    // sent lately, so the walk is short.
     long best = 0;
-    long bestSeq = Long.MAX_VALUE;
-    for (int i = 0; i < REMEMBERED; i++) { // the live frame with the smallest last seq >= seq
-      if (committedAt[i] > 0 && lastSeqs[i] >= seq && lastSeqs[i] < bestSeq) {
-        bestSeq = lastSeqs[i];
-        best = committedAt[i];
-      }
+    for (int n = 1, i = Math.floorMod(next - 1, REMEMBERED); n <= REMEMBERED; n++, i = Math.floorMod(i - 1, REMEMBERED)) {
+      if (committedAt[i] == 0 || lastSeqs[i] < seq) break;
+      best = committedAt[i];
     }
     if (best > 0 && deviceId != null) lag.applied(merchantId, deviceId, Math.max(0, nowMillis - best));
   }

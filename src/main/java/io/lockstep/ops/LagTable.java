@@ -66,11 +66,24 @@ public final class LagTable implements DeliveryLag {
   /** The {@code top} devices by p99 lag (written, then applied), worst first. */
   public List<Lag> top(int top) {
     List<Lag> all = new ArrayList<>();
-    merchants.forEach((merchant, devices) -> devices.forEach((device, lag) -> all.add(new Lag(merchant, device,
-        count(lag.written), p99(lag.written), count(lag.applied), p99(lag.applied)))));
+    merchants.forEach((merchant, devices) -> devices.forEach((device, lag) -> all.add(lagOf(merchant, device, lag))));
     all.sort(Comparator.comparingLong(Lag::writtenP99Millis).thenComparingLong(Lag::appliedP99Millis).reversed()
         .thenComparing(Lag::merchantId).thenComparing(Lag::deviceId));
     return all.subList(0, Math.min(top, all.size()));
+  }
+
+  /** The connected devices of one merchant on this node, in device-id order; no scan of the others. */
+  public List<Lag> merchant(String merchantId) {
+    Map<String, DeviceLag> devices = merchants.get(merchantId);
+    if (devices == null) return List.of();
+    List<Lag> lags = new ArrayList<>();
+    devices.forEach((device, lag) -> lags.add(lagOf(merchantId, device, lag)));
+    lags.sort(Comparator.comparing(Lag::deviceId));
+    return lags;
+  }
+
+  private static Lag lagOf(String merchantId, String deviceId, DeviceLag lag) {
+    return new Lag(merchantId, deviceId, count(lag.written), p99(lag.written), count(lag.applied), p99(lag.applied));
   }
 
   static int bucket(long millis) {

@@ -34,8 +34,7 @@ public final class MerchantOverviewQuery {
     CompletionStage<MerchantEntity.SyncStatus> devices =
         merchant.ask(replyTo -> new MerchantEntity.AwaitSync(0, 0, replyTo), timeout);
     return view.thenCombine(devices, (v, d) -> {
-      Map<String, Long> lagOf = lag.top(Integer.MAX_VALUE).stream()
-          .filter(l -> l.merchantId().equals(merchantId))
+      Map<String, Long> lagOf = lag.merchant(merchantId).stream()
           .collect(Collectors.toMap(LagTable.Lag::deviceId, LagTable.Lag::writtenP99Millis));
       MerchantOverview.Builder overview = MerchantOverview.newBuilder()
           .setMerchantId(merchantId)

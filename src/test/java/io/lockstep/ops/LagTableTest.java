@@ -30,6 +30,18 @@ class LagTableTest {
   }
 
   @Test
+  void oneMerchantsDevicesAreReadWithoutTheOthers() {
+    table.written("m1", "b", 3, 1);
+    table.written("m1", "a", 400, 1);
+    table.written("m2", "c", 3, 1);
+    assertEquals(List.of("a", "b"), table.merchant("m1").stream().map(LagTable.Lag::deviceId).toList());
+    assertEquals(500, table.merchant("m1").get(0).writtenP99Millis());
+    assertEquals(List.of(), table.merchant("unknown"));
+    table.closed("m2", "c");
+    assertEquals(List.of(), table.merchant("m2"));
+  }
+
+  @Test
   void everyWrittenChangeFeedsTheHistogramAndTheSloCounters() {
     table.written("m", "d", 100, 3);
     table.written("m", "d", 300, 2);

@@ -1,0 +1,46 @@
+package io.lockstep.device;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConnectionLagTest {
+  private final List<Long> applied = new ArrayList<>();
+  private final ConnectionLag lag = new ConnectionLag(new DeliveryLag() {
+    @Override
+    public void written(String merchantId, String deviceId, long lagMillis, int changes) {}
+
+    @Override
+    public void applied(String merchantId, String deviceId, long lagMillis) {
+      applied.add(lagMillis);
+    }
+
+    @Override
+    public void closed(String merchantId, String deviceId) {}
+  });
+
+  @Test
+  void anAppliedSeqIsTimedFromTheCommitOfTheFrameThatHeldIt() {
+    lag.identify("m", "d");
+    lag.queued(10, 1_000); // seqs 1..10
+    lag.queued(12, 2_000); // 11..12
+    lag.queued(20, 3_000); // 13..20
+    lag.applied(11, 5_000);
+    lag.applied(20, 5_000);
+    lag.applied(5, 5_000);
+    lag.applied(21, 5_000); // beyond every live frame: not timed
+    assertEquals(List.of(3_000L, 2_000L, 4_000L), applied);
+  }
+
+  @Test
+  void theRingKeepsTheNewestFramesWhenItWrapsAround() {
+    lag.identify("m", "d");
+    for (int i = 1; i <= ConnectionLag.REMEMBERED + 10; i++) lag.queued(i, i);
+    lag.applied(ConnectionLag.REMEMBERED + 10, 10_000);
+    lag.applied(11, 10_000); // the oldest frame still remembered
+    lag.applied(10, 10_000); // overwritten: timed from the oldest remembered, never from a later one
+    assertEquals(List.of(10_000L - (ConnectionLag.REMEMBERED + 10), 10_000L - 11, 10_000L - 11), applied);
+  }
+}
