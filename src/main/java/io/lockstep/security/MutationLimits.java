@@ -71,11 +71,41 @@ public final class MutationLimits {
       return Optional.of("mutation " + Long.toUnsignedString(mutation.getCounter()) + ": base version vector has "
           + mutation.getBase().getCountersCount() + " entries, at most " + limits.maxVersionVectorEntries());
     }
+    if (fitsEveryBound(mutation)) return Optional.empty();
     return Optional.ofNullable(walk(mutation, "mutation " + Long.toUnsignedString(mutation.getCounter()), 0));
   }
 
+  /**
+   * A mutation that encodes in no more bytes than the smallest bound keeps every bound without a
+   * walk: a string takes at least a byte per character (UTF-8; a surrogate pair is two characters
+   * in four bytes), an element of a repeated field at least one byte, and the schema nests no
+   * deeper than the walk allows. The usual mutation (an id, a delta, a counter) is far below it;
+   * the reflective walk, which built a field map and a name per field, was the costliest part of
+   * decoding a push (JFR of the fan-out run).
+   */
+  private boolean fitsEveryBound(Mutation mutation) {
+    return SCHEMA_DEPTH <= MAX_DEPTH
+        && mutation.getSerializedSize() <= Math.min(limits.maxStringLength(), limits.maxVersionVectorEntries());
+  }
+
+  private static final int MAX_DEPTH = 8;
+
+  /** How deep {@link Mutation}'s schema nests messages; above {@link #MAX_DEPTH} when it recurses. */
+  static final int SCHEMA_DEPTH = depth(Mutation.getDescriptor(), 0);
+
+  private static int depth(com.google.protobuf.Descriptors.Descriptor message, int depth) {
+    if (depth > MAX_DEPTH) return depth;
+    int deepest = depth;
+    for (FieldDescriptor field : message.getFields()) {
+      if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+        deepest = Math.max(deepest, depth(field.getMessageType(), depth + 1));
+      }
+    }
+    return deepest;
+  }
+
   private String walk(MessageOrBuilder message, String where, int depth) {
-    if (depth > 8) {
+    if (depth > MAX_DEPTH) {
       return where + ": nested too deeply";
     }
     for (Map.Entry<FieldDescriptor, Object> field : message.getAllFields().entrySet()) {

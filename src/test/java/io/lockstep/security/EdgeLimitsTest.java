@@ -50,6 +50,20 @@ class EdgeLimitsTest {
   }
 
   @Test
+  void theSizeShortcutAgreesWithTheWalkAtEveryLengthAroundTheBound() {
+    assertTrue(MutationLimits.SCHEMA_DEPTH <= 8, "the schema nests deeper than the walk allows: no shortcut");
+    MutationLimits bounds = new MutationLimits(limits(64, 1000));
+    for (String unit : new String[] {"n", "\u00e9", "\u20ac", "\ud83d\ude00"}) { // 1, 2, 3 and 4 bytes in UTF-8
+      for (int chars = 40; chars <= 80; chars++) {
+        String name = unit.repeat(chars / unit.length() + 1).substring(0, chars);
+        if (Character.isHighSurrogate(name.charAt(name.length() - 1))) continue;
+        var problem = bounds.problem(Mutations.upsertItem(1, "i", name, 1));
+        assertEquals(name.length() > 64, problem.isPresent(), name.length() + " chars of " + unit + ": " + problem);
+      }
+    }
+  }
+
+  @Test
   void theBaseVersionVectorIsBounded() {
     MutationLimits bounds = new MutationLimits(limits(64, 2));
     Mutation three = Mutations.upsertItem(1, "i", "n", 1).toBuilder()
