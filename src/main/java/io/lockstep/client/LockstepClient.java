@@ -62,6 +62,7 @@ public final class LockstepClient implements AutoCloseable {
   private final SyncSession session;
   private final Object viewMonitor = new Object();
   private volatile Thread eventThreadRef;
+  private volatile Thread listenerThreadRef;
   private volatile ClientView view;
 
   private LockstepClient(Builder b) {
@@ -75,6 +76,7 @@ public final class LockstepClient implements AutoCloseable {
     this.listenerThread = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "lockstep-client-" + b.deviceId + "-listener");
       t.setDaemon(true);
+      listenerThreadRef = t;
       return t;
     });
     StoreFile store = StoreFile.open(b.storePath);
@@ -129,7 +131,7 @@ public final class LockstepClient implements AutoCloseable {
     }
     awaitTermination(eventThread);
     listenerThread.shutdown();
-    if (Thread.currentThread().getName().endsWith("-listener")) {
+    if (Thread.currentThread() == listenerThreadRef) {
       return; // closing from our own listener: its thread ends after this call returns
     }
     awaitTermination(listenerThread);
