@@ -72,6 +72,8 @@ final class SyncSession {
 
   /** Longest time an ack, change or snapshot stays only in memory. */
   static final Duration FLUSH_DELAY = Duration.ofMillis(50);
+  /** How long {@link #close()} lets the server answer the close frame before the socket is cut. */
+  static final Duration CLOSE_BOUND = Duration.ofSeconds(1);
   /** Applied reports go out at most this often, or every {@link #APPLIED_EVERY} changes. */
   static final Duration APPLIED_INTERVAL = Duration.ofMillis(100);
   static final int APPLIED_EVERY = 256;
@@ -167,7 +169,7 @@ final class SyncSession {
     cancel(tickTask);
     cancel(flushTask);
     if (connection != null) {
-      connection.abort();
+      connection.close(CLOSE_BOUND);
       connection = null;
     }
     writeStore();
@@ -634,6 +636,24 @@ final class SyncSession {
       if (ws != null) {
         ws.abort();
       }
+    }
+
+    /**
+     * Closes the WebSocket properly: after the frames already queued, a close frame (1000), and
+     * the socket is cut only if the server has not closed it within {@code bound}. Returns at
+     * once; the server sees a clean close instead of a reset connection.
+     */
+    void close(Duration bound) {
+      WebSocket ws = socket;
+      if (ws == null) {
+        return;
+      }
+      sending.exceptionally(error -> null)
+          .thenCompose(ignored -> ws.sendClose(WebSocket.NORMAL_CLOSURE, "closed by the app"))
+          .whenComplete((ignored, error) -> {
+            if (error != null) ws.abort();
+          });
+      CompletableFuture.delayedExecutor(bound.toMillis(), TimeUnit.MILLISECONDS).execute(ws::abort);
     }
 
     @Override
