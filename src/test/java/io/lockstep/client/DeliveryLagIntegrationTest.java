@@ -4,50 +4,28 @@ import static io.lockstep.testing.HttpApi.parse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lockstep.LockstepNode;
 import io.lockstep.ops.v1.DeviceLag;
 import io.lockstep.ops.v1.DeviceLagList;
-import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.OperatorPrincipal;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.HttpApi;
-import io.lockstep.testing.TestDatabase;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Random;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Delivery lag measured for real devices: the operator's lag table and the node's metrics. */
 class DeliveryLagIntegrationTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
-  static TestDatabase database;
-  static LockstepNode node;
+  @RegisterExtension static final RunningNode running = RunningNode.create();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(DeliveryLagIntegrationTest.class);
-    node = LockstepNode.start(database.config());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) node.close();
-    if (database != null) database.close();
-  }
-
   private LockstepClient client(String merchant, String device) {
-    String token = node.tokens().mint(new DevicePrincipal(merchant, device));
-    return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
-        .deviceId(device).token(() -> token).storePath(dir.resolve(device + ".store"))
-        .backoff(Duration.ofMillis(50), Duration.ofMillis(500)).random(new Random(1)).build();
+    return running.client(merchant, device, dir).build();
   }
 
   private static double metric(String scrape, String name) {
@@ -58,8 +36,8 @@ class DeliveryLagIntegrationTest {
 
   @Test
   void changesFannedOutToDevicesShowUpInTheLagTableAndTheSloCounters() throws Exception {
-    HttpApi management = new HttpApi(node.managementPort());
-    String operator = node.tokens().mint(new OperatorPrincipal("alice"));
+    HttpApi management = new HttpApi(running.node().managementPort());
+    String operator = running.node().tokens().mint(new OperatorPrincipal("alice"));
     try (LockstepClient till = client("lagging", "till"); LockstepClient screen = client("lagging", "screen")) {
       till.start();
       screen.start();

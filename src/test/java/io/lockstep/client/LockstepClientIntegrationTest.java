@@ -7,6 +7,7 @@ import io.lockstep.LockstepNode;
 import io.lockstep.domain.Item;
 import io.lockstep.domain.Op;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import java.net.URI;
@@ -17,9 +18,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -31,29 +31,12 @@ class LockstepClientIntegrationTest {
 
   private static final Duration WAIT = Duration.ofSeconds(30);
 
-  static TestDatabase database;
-  static LockstepNode node;
+  @RegisterExtension static final RunningNode running = RunningNode.create();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(LockstepClientIntegrationTest.class);
-    node = LockstepNode.start(database.config());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) {
-      node.close();
-    }
-    if (database != null) {
-      database.close();
-    }
-  }
-
   private LockstepClient client(String merchant, String device, int port, ClientListener listener) {
-    String token = node.tokens().mint(new DevicePrincipal(merchant, device));
+    String token = running.node().tokens().mint(new DevicePrincipal(merchant, device));
     return LockstepClient.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + port + "/v1/devices/ws"))
         .deviceId(device)
@@ -69,7 +52,7 @@ class LockstepClientIntegrationTest {
   }
 
   private LockstepClient client(String merchant, String device) {
-    return client(merchant, device, node.httpPort(), new ClientListener() {});
+    return client(merchant, device, running.node().httpPort(), new ClientListener() {});
   }
 
   /** The merchant as the server holds it: a fresh client synced from seq 0. */
@@ -83,7 +66,7 @@ class LockstepClientIntegrationTest {
 
   @Test
   void aConnectionCutMidFrameIsResumedAndEveryMutationAppliedExactlyOnce() throws Exception {
-    try (TcpRelay relay = new TcpRelay(node.httpPort())) {
+    try (TcpRelay relay = new TcpRelay(running.node().httpPort())) {
       LockstepClient till = client("cut", "till", relay.port(), new ClientListener() {});
       try {
         till.upsertItem("coffee", "Coffee", "C-1", 350L);
@@ -122,7 +105,7 @@ class LockstepClientIntegrationTest {
       assertTrue(till.awaitSettled(WAIT));
       assertEquals(5, till.view().lastAppliedSeq());
     }
-    // The merchant's database is restored from an older backup: another node, another database,
+    // The merchant's database is restored from an older backup: another running.node(), another database,
     // where the merchant holds one record at seq 1.
     try (TestDatabase older = TestDatabase.create(LockstepClientIntegrationTest.class, "restored");
         LockstepNode restored = LockstepNode.start(older.config())) {
@@ -185,7 +168,7 @@ class LockstepClientIntegrationTest {
 
   @Test
   void localStateIsServerStatePlusOwnPendingMutations() throws Exception {
-    try (TcpRelay relay = new TcpRelay(node.httpPort());
+    try (TcpRelay relay = new TcpRelay(running.node().httpPort());
         LockstepClient till = client("rebase", "till", relay.port(), new ClientListener() {});
         LockstepClient handheld = client("rebase", "handheld")) {
       till.start();
@@ -232,7 +215,7 @@ class LockstepClientIntegrationTest {
         rejections.add(counter + " " + op.recordId() + ": " + reason);
       }
     };
-    try (TcpRelay relay = new TcpRelay(node.httpPort());
+    try (TcpRelay relay = new TcpRelay(running.node().httpPort());
         LockstepClient till = client("reject", "till", relay.port(), listener);
         LockstepClient handheld = client("reject", "handheld")) {
       till.start();
@@ -257,7 +240,7 @@ class LockstepClientIntegrationTest {
   void aRefusedTokenStopsTheClient() throws Exception {
     List<String> states = new CopyOnWriteArrayList<>();
     try (LockstepClient stranger = LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + running.node().httpPort() + "/v1/devices/ws"))
         .deviceId("stranger")
         .token(() -> "not-a-token")
         .storePath(dir.resolve("stranger.store"))

@@ -5,13 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lockstep.LockstepNode;
 import io.lockstep.api.v1.SyncDevice;
 import io.lockstep.api.v1.SyncStatus;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.HttpApi;
-import io.lockstep.testing.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -20,10 +19,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,29 +31,14 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("postgres")
 class SyncBarrierIntegrationTest {
   private static final Duration WAIT = Duration.ofSeconds(30);
-  static TestDatabase database;
-  static LockstepNode node;
-  static HttpApi http;
+  @RegisterExtension static final RunningNode running = RunningNode.create();
 
   @TempDir Path dir;
 
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(SyncBarrierIntegrationTest.class);
-    node = LockstepNode.start(database.config());
-    http = new HttpApi(node.httpPort());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) node.close();
-    if (database != null) database.close();
-  }
-
   private LockstepClient client(String merchant, String device) {
-    String token = node.tokens().mint(new DevicePrincipal(merchant, device));
+    String token = running.node().tokens().mint(new DevicePrincipal(merchant, device));
     return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + running.node().httpPort() + "/v1/devices/ws"))
         .deviceId(device)
         .token(() -> token)
         .storePath(dir.resolve(device + ".store"))
@@ -65,20 +48,20 @@ class SyncBarrierIntegrationTest {
   }
 
   private static String service(String merchant) {
-    return node.tokens().mint(new ServicePrincipal("backoffice", Optional.of(merchant)));
+    return running.node().tokens().mint(new ServicePrincipal("backoffice", Optional.of(merchant)));
   }
 
   private static long write(String merchant, String token, String itemId) {
     String body = "{\"mutations\":[{\"counter\":\"" + System.nanoTime() + "\",\"upsertItem\":{\"itemId\":\"" + itemId
         + "\",\"name\":\"" + itemId + "\",\"priceCents\":\"100\"}}]}";
-    HttpResponse<String> response = http.post("/v1/merchants/" + merchant + "/mutations", token, body);
+    HttpResponse<String> response = running.http().post("/v1/merchants/" + merchant + "/mutations", token, body);
     assertEquals(200, response.statusCode(), response.body());
     io.lockstep.api.v1.AckList acks = parse(response.body(), io.lockstep.api.v1.AckList.newBuilder());
     return acks.getAcks(0).getSeq();
   }
 
   private static SyncStatus sync(String merchant, String token, String query) {
-    HttpResponse<String> response = http.get("/v1/merchants/" + merchant + "/sync?" + query, token);
+    HttpResponse<String> response = running.http().get("/v1/merchants/" + merchant + "/sync?" + query, token);
     assertEquals(200, response.statusCode(), response.body());
     return parse(response.body(), SyncStatus.newBuilder());
   }
@@ -151,8 +134,8 @@ class SyncBarrierIntegrationTest {
     long seq = write(merchant, token, "bun");
     assertFalse(sync(merchant, token, "seq=" + (seq + 5) + "&wait=1s").getComplete());
     assertTrue(sync(merchant, token, "seq=" + seq).getComplete(), "no device counts: nothing holds the barrier");
-    assertEquals(400, http.get("/v1/merchants/" + merchant + "/sync", token).statusCode());
-    assertEquals(400, http.get("/v1/merchants/" + merchant + "/sync?seq=1&wait=soon", token).statusCode());
-    assertEquals(403, http.get("/v1/merchants/" + merchant + "/sync?seq=1", service("someone-else")).statusCode());
+    assertEquals(400, running.http().get("/v1/merchants/" + merchant + "/sync", token).statusCode());
+    assertEquals(400, running.http().get("/v1/merchants/" + merchant + "/sync?seq=1&wait=soon", token).statusCode());
+    assertEquals(403, running.http().get("/v1/merchants/" + merchant + "/sync?seq=1", service("someone-else")).statusCode());
   }
 }

@@ -5,13 +5,12 @@ import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lockstep.LockstepNode;
 import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
-import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.TestDevice;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,9 +18,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -31,23 +29,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LogCapturingExtension.class)
 class DeviceAheadOfServerTest {
-  static TestDatabase database;
-  static LockstepNode node;
-
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(DeviceAheadOfServerTest.class);
-    node = LockstepNode.start(database.config());
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) node.close();
-    if (database != null) database.close();
-  }
+  @RegisterExtension static final RunningNode running = RunningNode.create();
 
   private static TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
+    return TestDevice.hello(running.node().httpPort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
   }
 
   @Test
@@ -81,7 +66,7 @@ class DeviceAheadOfServerTest {
 
   private static String metrics() throws Exception {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort() + "/metrics")).build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + running.node().managementPort() + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());
     return response.body();
   }

@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.Message;
-import com.typesafe.config.ConfigFactory;
-import io.lockstep.LockstepNode;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
@@ -18,9 +16,9 @@ import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.protocol.v1.Welcome;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.RunningMerchants;
 import io.lockstep.testing.ServerRecords;
-import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import io.lockstep.testing.history.History;
 import io.lockstep.testing.history.Verdict;
@@ -35,11 +33,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -55,35 +52,20 @@ class DeviceResumeTest {
   static final int JOURNAL_LIMIT = 12_000;
   static final int BATCH = 200;
 
-  static TestDatabase database;
-  static LockstepNode node;
-
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(DeviceResumeTest.class);
-    node = LockstepNode.start(ConfigFactory.parseString(
-            "lockstep.entity.change-window-size = " + WINDOW + "\n"
-                + "lockstep.entity.journal-catch-up-limit = " + JOURNAL_LIMIT + "\n"
-                + "lockstep.device.heartbeat = 1s\n"
-                + "lockstep.device.outgoing-buffer-frames = 16\n")
-        .withFallback(database.config()));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) node.close();
-    if (database != null) database.close();
-  }
+  @RegisterExtension static final RunningNode running = RunningNode.with("lockstep.entity.change-window-size = " + WINDOW + "\n"
+      + "lockstep.entity.journal-catch-up-limit = " + JOURNAL_LIMIT + "\n"
+      + "lockstep.device.heartbeat = 1s\n"
+      + "lockstep.device.outgoing-buffer-frames = 16\n");
 
   private final History history = new History(); // one per test: each test has its own merchant
 
   private TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
+    return TestDevice.hello(running.node().httpPort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
   }
 
   /** Checks everything this test's devices saw against the merchant's change feed and state. */
   private void assertHistoryValid(String merchant, Map<String, Map<String, Message>> replicasAtTheHead) {
-    Verdict verdict = ServerRecords.check(node, merchant, history, replicasAtTheHead);
+    Verdict verdict = ServerRecords.check(running.node(), merchant, history, replicasAtTheHead);
     assertTrue(verdict.ok(), verdict::toString);
   }
 
@@ -203,7 +185,7 @@ class DeviceResumeTest {
 
 
   private static boolean slowStillConnected(String merchant) {
-    MerchantEntity.Devices devices = ClusterSharding.get(node.system())
+    MerchantEntity.Devices devices = ClusterSharding.get(running.node().system())
         .entityRefFor(MerchantEntity.ENTITY_KEY, merchant)
         .<MerchantEntity.Devices>ask(MerchantEntity.GetDevices::new, Duration.ofSeconds(10))
         .toCompletableFuture().join();
@@ -252,12 +234,12 @@ class DeviceResumeTest {
       assertEquals(1, a.ack().getSeq());
       assertEquals(1, b.changes(1).get(0).getSeq());
 
-      ClusterSharding.get(node.system())
+      ClusterSharding.get(running.node().system())
           .entityRefFor(MerchantEntity.ENTITY_KEY, merchant)
           .tell(MerchantEntity.Stop.INSTANCE);
       // A stop outside passivation drops what arrives meanwhile (the device would time out and
       // resend); wait until the shard has let the entity go, so the push starts a new one.
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(node.system(), merchant));
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(running.node().system(), merchant));
       a.push(restock(2, "stock"));
       Ack ack = a.ack();
       assertEquals(AckStatus.ACCEPTED, ack.getStatus());

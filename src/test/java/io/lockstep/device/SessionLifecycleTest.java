@@ -4,19 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
-import io.lockstep.LockstepNode;
 import org.awaitility.Awaitility;
 import io.lockstep.protocol.v1.ClientFrame;
 import io.lockstep.protocol.v1.Ping;
 import io.lockstep.security.DevicePrincipal;
+import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.RunningMerchants;
-import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -25,31 +22,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LogCapturingExtension.class)
 class SessionLifecycleTest {
-  static TestDatabase database;
-  static LockstepNode node;
-
-  @BeforeAll
-  static void start() throws Exception {
-    database = TestDatabase.create(SessionLifecycleTest.class);
-    node = LockstepNode.start(ConfigFactory.parseString(
-            "lockstep.device.idle-timeout = 1s\n"
-                + "lockstep.device.heartbeat = 200ms\n"
-                + "lockstep.entity.passivation-idle-timeout = 1s\n")
-        .withFallback(database.config()));
-  }
-
-  @AfterAll
-  static void stop() {
-    if (node != null) node.close();
-    if (database != null) database.close();
-  }
+  @RegisterExtension static final RunningNode running = RunningNode.with("lockstep.device.idle-timeout = 1s\n"
+      + "lockstep.device.heartbeat = 200ms\n"
+      + "lockstep.entity.passivation-idle-timeout = 1s\n");
 
   @Test
   void aSilentDeviceIsClosedWhileAPingingOneStays() throws Exception {
-    String token = node.tokens().mint(new DevicePrincipal("idle", "silent"));
-    String other = node.tokens().mint(new DevicePrincipal("idle", "pinging"));
-    try (TestDevice silent = TestDevice.hello(node.httpPort(), "silent", token, 0);
-        TestDevice pinging = TestDevice.hello(node.httpPort(), "pinging", other, 0)) {
+    String token = running.node().tokens().mint(new DevicePrincipal("idle", "silent"));
+    String other = running.node().tokens().mint(new DevicePrincipal("idle", "pinging"));
+    try (TestDevice silent = TestDevice.hello(running.node().httpPort(), "silent", token, 0);
+        TestDevice pinging = TestDevice.hello(running.node().httpPort(), "pinging", other, 0)) {
       silent.welcome();
       pinging.welcome();
       long nonce = 0;
@@ -70,8 +52,8 @@ class SessionLifecycleTest {
 
   @Test
   void aMerchantWithASubscribedDeviceStaysAndPassivatesOnceTheDeviceLeaves() throws Exception {
-    String token = node.tokens().mint(new DevicePrincipal("warm", "register"));
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "register", token, 0)) {
+    String token = running.node().tokens().mint(new DevicePrincipal("warm", "register"));
+    try (TestDevice device = TestDevice.hello(running.node().httpPort(), "register", token, 0)) {
       device.welcome();
       device.push(io.lockstep.testing.Mutations.upsertItem(1, "coffee", "Coffee", 350));
       assertEquals(1, device.ack().getSeq());
@@ -82,10 +64,10 @@ class SessionLifecycleTest {
         device.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++nonce)).build());
         device.next();
         Thread.sleep(200);
-        assertTrue(RunningMerchants.isRunning(node.system(), "warm"), "passivated while a device was subscribed");
+        assertTrue(RunningMerchants.isRunning(running.node().system(), "warm"), "passivated while a device was subscribed");
       }
     }
-    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(node.system(), "warm"));
+    Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> !RunningMerchants.isRunning(running.node().system(), "warm"));
   }
 
 }
