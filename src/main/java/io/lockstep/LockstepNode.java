@@ -7,7 +7,7 @@ import io.lockstep.http.HttpErrors;
 import io.lockstep.api.MerchantGateway;
 import io.lockstep.api.ProductApi;
 import io.lockstep.config.LockstepSettings;
-import io.lockstep.device.DeviceRoutes;
+import io.lockstep.device.DeviceEdge;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.ops.ClusterLoad;
 import io.lockstep.ops.LoadReporter;
@@ -48,6 +48,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -55,7 +56,6 @@ import org.apache.pekko.cluster.typed.JoinSeedNodes;
 import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
-import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
@@ -81,18 +81,21 @@ public final class LockstepNode implements AutoCloseable {
   private final TokenService tokens;
   private final ServerBinding binding;
   private final ServerBinding managementBinding;
+  private final DeviceEdge devices;
 
   private LockstepNode(
       ActorSystem<Void> system,
       LockstepSettings settings,
       TokenService tokens,
       ServerBinding binding,
-      ServerBinding managementBinding) {
+      ServerBinding managementBinding,
+      DeviceEdge devices) {
     this.system = system;
     this.settings = settings;
     this.tokens = tokens;
     this.binding = binding;
     this.managementBinding = managementBinding;
+    this.devices = devices;
   }
 
   /**
@@ -152,13 +155,15 @@ public final class LockstepNode implements AutoCloseable {
       MerchantEntity.init(system, settings.entity(), ObserverGroup.of(metrics, load, ledger),
           RebalanceControl.allocation(system, settings.rebalance(), timeout));
       DeviceRevocations revocations = revocations(system, settings);
-      ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, tokens, auth, revocations, lag));
+      DeviceEdge devices = bindDevices(system, settings, tls, tokens, revocations, lag);
+      ServerBinding binding = bindHttp(system, settings, tls, routes(system, settings, auth));
       log.info(
-          "Lockstep node {} serving HTTP on {}, management on {}",
+          "Lockstep node {} serving devices on {}, the product API on {}, management on {}",
           node,
+          devices.localAddress(),
           binding.localAddress(),
           management.localAddress());
-      return new LockstepNode(system, settings, tokens, binding, management);
+      return new LockstepNode(system, settings, tokens, binding, management, devices);
     } catch (StartupException | RuntimeException e) {
       system.terminate();
       awaitTermination(system, settings);
@@ -180,19 +185,37 @@ public final class LockstepNode implements AutoCloseable {
     return revocations;
   }
 
-  /** The public routes: device WebSocket, product API; every error a problem response. */
-  private static Route routes(
-      ActorSystem<Void> system, LockstepSettings settings, TokenService tokens, BearerAuthentication auth,
-      DeviceRevocations revocations, LagTable lag) {
+  /** The product API's routes; every error a problem response. */
+  private static Route routes(ActorSystem<Void> system, LockstepSettings settings, BearerAuthentication auth) {
     MerchantGateway merchants = new MerchantGateway(system, settings.entity().askTimeout());
     ProductApi api =
         new ProductApi(system, auth, merchants, new ChangeFeed(system, merchants), settings.api(), settings.limits());
+    return new HttpErrors().seal(api.route());
+  }
+
+  /**
+   * The device WebSocket port. It stops accepting when the node starts to shut down, and its
+   * connections close (each session ends, and the merchant's shards hand over) before the actor
+   * system terminates.
+   */
+  private static DeviceEdge bindDevices(
+      ActorSystem<Void> system, LockstepSettings settings, Optional<SSLContext> tls, TokenService tokens,
+      DeviceRevocations revocations, LagTable lag) throws StartupException {
+    var http = settings.http();
     CurrentEventsByPersistenceIdQuery journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    Route devices =
-        new DeviceRoutes(system, tokens, journal, settings.device(), settings.entity(), settings.limits(),
-            settings.security(), revocations, lag).route();
-    return new HttpErrors().seal(Directives.concat(devices, api.route()));
+    int threads = http.deviceIoThreads() > 0 ? http.deviceIoThreads() : Runtime.getRuntime().availableProcessors();
+    DeviceEdge edge = await(
+        DeviceEdge.bind(system, http.host(), http.devicePort(), threads, http.deviceKeepAlive(), tls, tokens, journal,
+            settings.device(), settings.entity(), settings.limits(), settings.security(), revocations, lag),
+        settings,
+        "the device port " + http.host() + ":" + http.devicePort());
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "unbind-device-port",
+        () -> edge.unbind().thenApply(done -> Done.getInstance()));
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-device-connections",
+        () -> edge.shutdown(http.shutdownDeadline()).thenApply(done -> Done.getInstance()));
+    return edge;
   }
 
   /**
@@ -317,6 +340,11 @@ public final class LockstepNode implements AutoCloseable {
   /** The bound port of the public HTTP server. */
   public int httpPort() {
     return binding.localAddress().getPort();
+  }
+
+  /** The bound port of the device WebSocket endpoint ({@code /v1/devices/ws}). */
+  public int devicePort() {
+    return devices.localAddress().getPort();
   }
 
   /** The bound port of the management server (health, metrics, operator routes). */

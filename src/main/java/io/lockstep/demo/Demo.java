@@ -96,9 +96,9 @@ public final class Demo {
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     boolean keepFiles = false;
     try {
-      out.printf("lockstep demo: %d devices, %d merchants, %ds, seed %d; server ws://127.0.0.1:%d%n",
+      out.printf("lockstep demo: %d devices, %d merchants, %ds, seed %d; devices ws://127.0.0.1:%d, product API http://127.0.0.1:%d%n",
           options.devices(), options.merchants(), options.duration().toSeconds(), options.seed(),
-          node.httpPort());
+          node.devicePort(), node.httpPort());
       createDevices();
       awaitFirstConnections();
       traffic();
@@ -121,6 +121,7 @@ public final class Demo {
     values.put("lockstep.data-dir", dataDir.toString());
     values.put("lockstep.http.host", "127.0.0.1");
     values.put("lockstep.http.port", 0);
+    values.put("lockstep.http.device-port", 0);
     values.put("lockstep.remote.host", "127.0.0.1");
     values.put("lockstep.remote.port", 0);
     values.put("lockstep.remote.seed-nodes", "");
@@ -160,7 +161,7 @@ public final class Demo {
   private LockstepClient client(String merchant, String device, Path store) {
     String token = node.tokens().mint(new DevicePrincipal(merchant, device));
     return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(device)
         .token(() -> token)
         .storePath(store)

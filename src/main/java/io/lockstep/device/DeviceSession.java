@@ -35,8 +35,6 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
-import org.apache.pekko.stream.BoundedSourceQueue;
-import org.apache.pekko.util.ByteString;
 
 /**
  * One device connection: authenticates the device, subscribes it to its merchant, forwards its
@@ -66,16 +64,12 @@ public final class DeviceSession {
   /** What the session actor receives. */
   public sealed interface Command {}
 
-  /** A frame read from the socket; {@code ackTo} releases the next one (backpressure). */
-  record Inbound(Received frame, ActorRef<InboundAck> ackTo) implements Command {}
-
-  record StreamStarted(ActorRef<InboundAck> ackTo) implements Command {}
+  /** A frame read from the socket; running {@code release} lets the socket read on (backpressure). */
+  record Inbound(Received frame, Runnable release) implements Command {}
 
   enum StreamClosed implements Command { INSTANCE }
 
   record StreamFailed(Throwable cause) implements Command {}
-
-  enum InboundAck { INSTANCE }
 
   private record FromEntity(SessionEvent event) implements Command {}
 
@@ -94,7 +88,7 @@ public final class DeviceSession {
 
   /** A WebSocket message after reading it whole, or why it could not be. */
   sealed interface Received {
-    record Binary(ByteString bytes) implements Received {}
+    record Binary(byte[] bytes) implements Received {}
 
     record Text() implements Received {}
 
@@ -102,7 +96,7 @@ public final class DeviceSession {
   }
 
   public static Behavior<Command> create(
-      BoundedSourceQueue<Outgoing> out,
+      Outbox out,
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
@@ -115,7 +109,7 @@ public final class DeviceSession {
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
-  private final BoundedSourceQueue<Outgoing> out;
+  private final Outbox out;
   private final TokenService tokens;
   private final ClusterSharding sharding;
   private final DeviceSettings settings;
@@ -146,7 +140,7 @@ public final class DeviceSession {
   private DeviceSession(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
-      BoundedSourceQueue<Outgoing> out,
+      Outbox out,
       TokenService tokens,
       ClusterSharding sharding,
       DeviceSettings settings,
@@ -197,7 +191,6 @@ public final class DeviceSession {
 
   private BehaviorBuilder<Command> streamLifecycle() {
     return Behaviors.<Command>receive(Command.class)
-        .onMessage(StreamStarted.class, msg -> { msg.ackTo().tell(InboundAck.INSTANCE); return Behaviors.same(); })
         .onMessageEquals(StreamClosed.INSTANCE, Behaviors::stopped)
         .onMessageEquals(TokenExpired.INSTANCE, this::onTokenExpiry)
         .onMessageEquals(Revoked.INSTANCE, () -> close("revoked", "this device has been revoked"))
@@ -247,7 +240,7 @@ public final class DeviceSession {
     lastAppliedSeq = hello.getAfterSeq();
     merchant = sharding.entityRefFor(MerchantEntity.ENTITY_KEY, merchantId);
     subscribe();
-    msg.ackTo().tell(InboundAck.INSTANCE);
+    msg.release().run();
     return subscribing();
   }
 
@@ -308,7 +301,7 @@ public final class DeviceSession {
       case HELLO -> next = close("protocol-violation", "Hello may only be the first frame");
       default -> next = close("bad-frame", "empty or unknown ClientFrame");
     }
-    if (!closing) msg.ackTo().tell(InboundAck.INSTANCE);
+    if (!closing) msg.release().run();
     return next;
   }
 
@@ -471,7 +464,7 @@ public final class DeviceSession {
       close("bad-frame", "text frames are not supported; send binary protobuf ClientFrame");
       return null;
     }
-    ClientFrames.Decoded decoded = guards.frames().decode(((Received.Binary) received).bytes().toArray());
+    ClientFrames.Decoded decoded = guards.frames().decode(((Received.Binary) received).bytes());
     if (decoded instanceof ClientFrames.Decoded.Refused refused) {
       close(refused.code(), refused.message());
       return null;

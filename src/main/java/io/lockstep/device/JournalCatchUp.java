@@ -4,11 +4,8 @@ import io.lockstep.merchant.JournalChanges;
 import io.lockstep.protocol.v1.Changes;
 import io.lockstep.protocol.v1.ServerFrame;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
-import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 
 /**
  * A committed range of a merchant's changes, read from the journal by {@link JournalChanges}, as
@@ -25,10 +22,11 @@ final class JournalCatchUp {
     this.changesPerFrame = changesPerFrame;
   }
 
-  Source<Message, NotUsed> frames(Outgoing.FromJournal range) {
+  /** Encoded {@code ServerFrame}s of up to {@code changesPerFrame} changes each. */
+  Source<byte[], NotUsed> frames(Outgoing.FromJournal range) {
     return journal.range(range.merchantId(), range.fromSeq(), range.toSeq())
         .grouped(changesPerFrame)
-        .map(changes -> (Message) BinaryMessage.create(ByteString.fromArrayUnsafe(
-            ServerFrame.newBuilder().setChanges(Changes.newBuilder().addAllChanges(changes)).build().toByteArray())));
+        .map(changes ->
+            ServerFrame.newBuilder().setChanges(Changes.newBuilder().addAllChanges(changes)).build().toByteArray());
   }
 }

@@ -241,7 +241,7 @@ class ProductApiTest {
     CompletableFuture<HttpResponse<String>> waiting = http.getAsync(base(merchant) + "/changes?after=0&wait=20", token);
     Thread.sleep(500);
     assertFalse(waiting.isDone(), "nothing to return yet");
-    try (TestDevice register = TestDevice.hello(node.httpPort(), "register",
+    try (TestDevice register = TestDevice.hello(node.devicePort(), "register",
         node.tokens().mint(new DevicePrincipal(merchant, "register")), 0)) {
       register.welcome();
       register.push(upsertItem(1, "coffee", "Coffee", 350));

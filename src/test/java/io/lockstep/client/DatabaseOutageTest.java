@@ -82,7 +82,7 @@ class DatabaseOutageTest {
   private LockstepClient client(String merchant, String device, ClientListener listener) {
     String token = node.tokens().mint(new DevicePrincipal(merchant, device));
     return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(device).token(() -> token).storePath(dir.resolve(device + ".store"))
         .backoff(Duration.ofMillis(100), Duration.ofMillis(500)).random(new Random(7))
         .listener(listener).build();

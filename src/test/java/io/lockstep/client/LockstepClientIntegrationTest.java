@@ -52,7 +52,7 @@ class LockstepClientIntegrationTest {
   }
 
   private LockstepClient client(String merchant, String device) {
-    return client(merchant, device, running.node().httpPort(), new ClientListener() {});
+    return client(merchant, device, running.node().devicePort(), new ClientListener() {});
   }
 
   /** The merchant as the server holds it: a fresh client synced from seq 0. */
@@ -66,7 +66,7 @@ class LockstepClientIntegrationTest {
 
   @Test
   void aConnectionCutMidFrameIsResumedAndEveryMutationAppliedExactlyOnce() throws Exception {
-    try (TcpRelay relay = new TcpRelay(running.node().httpPort())) {
+    try (TcpRelay relay = new TcpRelay(running.node().devicePort())) {
       LockstepClient till = client("cut", "till", relay.port(), new ClientListener() {});
       try {
         till.upsertItem("coffee", "Coffee", "C-1", 350L);
@@ -110,14 +110,14 @@ class LockstepClientIntegrationTest {
     try (TestDatabase older = TestDatabase.create(LockstepClientIntegrationTest.class, "restored");
         LockstepNode restored = LockstepNode.start(older.config())) {
       String writerToken = restored.tokens().mint(new DevicePrincipal(merchant, "writer"));
-      try (TestDevice writer = TestDevice.hello(restored.httpPort(), "writer", writerToken, 0)) {
+      try (TestDevice writer = TestDevice.hello(restored.devicePort(), "writer", writerToken, 0)) {
         writer.welcome();
         writer.push(io.lockstep.testing.Mutations.upsertItem(1, "milk", "Milk", 120));
         assertEquals(1, writer.ack().getSeq());
       }
       String tillToken = restored.tokens().mint(new DevicePrincipal(merchant, "till"));
       try (LockstepClient till = LockstepClient.builder()
-          .serverUri(URI.create("ws://127.0.0.1:" + restored.httpPort() + "/v1/devices/ws"))
+          .serverUri(URI.create("ws://127.0.0.1:" + restored.devicePort() + "/v1/devices/ws"))
           .deviceId("till")
           .token(() -> tillToken)
           .storePath(dir.resolve("till.store"))
@@ -168,7 +168,7 @@ class LockstepClientIntegrationTest {
 
   @Test
   void localStateIsServerStatePlusOwnPendingMutations() throws Exception {
-    try (TcpRelay relay = new TcpRelay(running.node().httpPort());
+    try (TcpRelay relay = new TcpRelay(running.node().devicePort());
         LockstepClient till = client("rebase", "till", relay.port(), new ClientListener() {});
         LockstepClient handheld = client("rebase", "handheld")) {
       till.start();
@@ -215,7 +215,7 @@ class LockstepClientIntegrationTest {
         rejections.add(counter + " " + op.recordId() + ": " + reason);
       }
     };
-    try (TcpRelay relay = new TcpRelay(running.node().httpPort());
+    try (TcpRelay relay = new TcpRelay(running.node().devicePort());
         LockstepClient till = client("reject", "till", relay.port(), listener);
         LockstepClient handheld = client("reject", "handheld")) {
       till.start();
@@ -240,7 +240,7 @@ class LockstepClientIntegrationTest {
   void aRefusedTokenStopsTheClient() throws Exception {
     List<String> states = new CopyOnWriteArrayList<>();
     try (LockstepClient stranger = LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + running.node().httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + running.node().devicePort() + "/v1/devices/ws"))
         .deviceId("stranger")
         .token(() -> "not-a-token")
         .storePath(dir.resolve("stranger.store"))

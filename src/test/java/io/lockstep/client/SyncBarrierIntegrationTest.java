@@ -38,7 +38,7 @@ class SyncBarrierIntegrationTest {
   private LockstepClient client(String merchant, String device) {
     String token = running.node().tokens().mint(new DevicePrincipal(merchant, device));
     return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + running.node().httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + running.node().devicePort() + "/v1/devices/ws"))
         .deviceId(device)
         .token(() -> token)
         .storePath(dir.resolve(device + ".store"))

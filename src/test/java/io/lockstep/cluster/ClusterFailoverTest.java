@@ -260,7 +260,7 @@ class ClusterFailoverTest {
   private LockstepClient device(String merchant, String deviceId, NodeProcess node) {
     String token = cluster.mint(new DevicePrincipal(merchant, deviceId));
     LockstepClient client = LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(deviceId)
         .token(() -> token)
         .storePath(dir.resolve(merchant + "-" + deviceId + ".store"))

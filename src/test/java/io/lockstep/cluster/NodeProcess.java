@@ -22,14 +22,16 @@ final class NodeProcess {
 
   private final int index;
   private final int httpPort;
+  private final int devicePort;
   private final int managementPort;
   private final int remotePort;
   private final Path log;
   private Process process;
 
-  NodeProcess(int index, int httpPort, int managementPort, int remotePort, Path dir) {
+  NodeProcess(int index, int httpPort, int devicePort, int managementPort, int remotePort, Path dir) {
     this.index = index;
     this.httpPort = httpPort;
+    this.devicePort = devicePort;
     this.managementPort = managementPort;
     this.remotePort = remotePort;
     this.log = dir.resolve("node-" + index + ".log");
@@ -54,6 +56,7 @@ final class NodeProcess {
     builder.environment().putAll(sharedEnvironment);
     builder.environment().put("LOCKSTEP_HTTP_HOST", "127.0.0.1");
     builder.environment().put("LOCKSTEP_HTTP_PORT", Integer.toString(httpPort));
+    builder.environment().put("LOCKSTEP_DEVICE_PORT", Integer.toString(devicePort));
     builder.environment().put("LOCKSTEP_MANAGEMENT_PORT", Integer.toString(managementPort));
     builder.environment().put("LOCKSTEP_REMOTE_HOST", "127.0.0.1");
     builder.environment().put("LOCKSTEP_REMOTE_PORT", Integer.toString(remotePort));
@@ -97,6 +100,10 @@ final class NodeProcess {
 
   int httpPort() {
     return httpPort;
+  }
+
+  int devicePort() {
+    return devicePort;
   }
 
   int managementPort() {

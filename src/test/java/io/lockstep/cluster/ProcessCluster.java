@@ -106,7 +106,7 @@ final class ProcessCluster implements AutoCloseable {
 
     List<String> seeds = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      NodeProcess node = new NodeProcess(i, freePort(), freePort(), freePort(), dir);
+      NodeProcess node = new NodeProcess(i, freePort(), freePort(), freePort(), freePort(), dir);
       nodes.add(node);
       seeds.add("127.0.0.1:" + node.remotePort());
     }

@@ -32,7 +32,7 @@ class DeviceAheadOfServerTest {
   @RegisterExtension static final RunningNode running = RunningNode.create();
 
   private static TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(running.node().httpPort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
+    return TestDevice.hello(running.node().devicePort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq);
   }
 
   @Test

@@ -60,7 +60,7 @@ class DeviceResumeTest {
   private final History history = new History(); // one per test: each test has its own merchant
 
   private TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(running.node().httpPort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
+    return TestDevice.hello(running.node().devicePort(), device, running.node().tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
   }
 
   /** Checks everything this test's devices saw against the merchant's change feed and state. */

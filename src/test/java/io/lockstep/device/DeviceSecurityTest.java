@@ -79,7 +79,7 @@ class DeviceSecurityTest {
   }
 
   private static TestDevice device(String merchant, String device) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), 0);
+    return TestDevice.hello(node.devicePort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), 0);
   }
 
   private static void pushRaw(TestDevice device, Mutation... mutations) {
@@ -94,6 +94,23 @@ class DeviceSecurityTest {
       assertEquals("frame-too-large", device.error().getCode());
       device.awaitClose();
     }
+  }
+
+  @Test
+  void aFrameOfMoreThanTwiceTheLimitIsCutBeforeItIsBufferedAndTheNodeServesOn() {
+    try (TestDevice device = device("limits", "huge-frame")) {
+      device.welcome();
+      device.sendRaw(new byte[3 * 4096]); // one WebSocket frame: its header announces 12 KiB
+      assertEquals(1009, device.awaitClose(), "message too big");
+    }
+    try (TestDevice next = device("limits", "after-huge-frame")) {
+      assertEquals("limits", next.welcome().getMerchantId());
+    }
+  }
+
+  @Test
+  void theDevicePortServesOnlyTheDeviceEndpoint() throws Exception {
+    assertEquals(404, request("GET /v1/merchants/limits/items HTTP/1.1", null).status());
   }
 
   @Test
@@ -173,7 +190,7 @@ class DeviceSecurityTest {
   @Test
   void aTokenThatExpiresDuringTheSessionClosesIt() {
     String token = node.tokens().mint(new DevicePrincipal("expiry", "short-lived"), Duration.ofSeconds(2));
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "short-lived", token, 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "short-lived", token, 0)) {
       device.welcome();
       assertEquals("token-expired", device.error().getCode());
       device.awaitClose();
@@ -244,10 +261,14 @@ class DeviceSecurityTest {
 
   /** A hand-written upgrade request, so the test controls every header. */
   private static Upgrade upgrade(String extraHeader) throws Exception {
-    try (Socket socket = new Socket("127.0.0.1", node.httpPort())) {
+    return request("GET /v1/devices/ws HTTP/1.1", extraHeader);
+  }
+
+  private static Upgrade request(String requestLine, String extraHeader) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", node.devicePort())) {
       socket.setSoTimeout(10_000);
-      String request = "GET /v1/devices/ws HTTP/1.1\r\n"
-          + "Host: 127.0.0.1:" + node.httpPort() + "\r\n"
+      String request = requestLine + "\r\n"
+          + "Host: 127.0.0.1:" + node.devicePort() + "\r\n"
           + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
           + (extraHeader == null ? "" : extraHeader + "\r\n") + "\r\n";

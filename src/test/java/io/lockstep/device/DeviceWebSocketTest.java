@@ -59,7 +59,7 @@ class DeviceWebSocketTest {
   private final History history = new History(); // one per test; tests that check it use their own merchant
 
   private TestDevice device(String merchant, String device, long afterSeq) {
-    return TestDevice.hello(node.httpPort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
+    return TestDevice.hello(node.devicePort(), device, node.tokens().mint(new DevicePrincipal(merchant, device)), afterSeq, history);
   }
 
   private void assertHistoryValid(String merchant, Map<String, Map<String, Message>> replicasAtTheHead) {
@@ -143,7 +143,7 @@ class DeviceWebSocketTest {
 
   @Test
   void theFirstFrameMustBeHello() {
-    try (TestDevice device = TestDevice.connect(node.httpPort())) {
+    try (TestDevice device = TestDevice.connect(node.devicePort())) {
       device.send(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(7)).build());
       assertEquals("expected-hello", device.error().getCode());
       device.awaitClose();
@@ -152,7 +152,7 @@ class DeviceWebSocketTest {
 
   @Test
   void aBadTokenIsRefused() {
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "d1", "not-a-token", 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "d1", "not-a-token", 0)) {
       assertEquals("unauthenticated", device.error().getCode());
       device.awaitClose();
     }
@@ -161,7 +161,7 @@ class DeviceWebSocketTest {
   @Test
   void aHelloForAnotherDeviceThanTheTokenIsRefused() {
     String token = node.tokens().mint(new DevicePrincipal("pinned", "d1"));
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "d2", token, 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "d2", token, 0)) {
       assertEquals("device-mismatch", device.error().getCode());
       device.awaitClose();
     }

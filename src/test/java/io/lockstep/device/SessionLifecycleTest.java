@@ -30,8 +30,8 @@ class SessionLifecycleTest {
   void aSilentDeviceIsClosedWhileAPingingOneStays() throws Exception {
     String token = running.node().tokens().mint(new DevicePrincipal("idle", "silent"));
     String other = running.node().tokens().mint(new DevicePrincipal("idle", "pinging"));
-    try (TestDevice silent = TestDevice.hello(running.node().httpPort(), "silent", token, 0);
-        TestDevice pinging = TestDevice.hello(running.node().httpPort(), "pinging", other, 0)) {
+    try (TestDevice silent = TestDevice.hello(running.node().devicePort(), "silent", token, 0);
+        TestDevice pinging = TestDevice.hello(running.node().devicePort(), "pinging", other, 0)) {
       silent.welcome();
       pinging.welcome();
       long nonce = 0;
@@ -53,7 +53,7 @@ class SessionLifecycleTest {
   @Test
   void aMerchantWithASubscribedDeviceStaysAndPassivatesOnceTheDeviceLeaves() throws Exception {
     String token = running.node().tokens().mint(new DevicePrincipal("warm", "register"));
-    try (TestDevice device = TestDevice.hello(running.node().httpPort(), "register", token, 0)) {
+    try (TestDevice device = TestDevice.hello(running.node().devicePort(), "register", token, 0)) {
       device.welcome();
       device.push(io.lockstep.testing.Mutations.upsertItem(1, "coffee", "Coffee", 350));
       assertEquals(1, device.ack().getSeq());

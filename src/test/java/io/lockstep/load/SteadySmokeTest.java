@@ -73,7 +73,7 @@ class SteadySmokeTest {
       List<ReconnectingDevice> devices = new ArrayList<>();
       for (int d = 0; d < DEVICES; d++) {
         String id = "d" + d;
-        devices.add(new ReconnectingDevice(node.httpPort(), id, node.tokens().mint(new DevicePrincipal(merchant, id))));
+        devices.add(new ReconnectingDevice(node.devicePort(), id, node.tokens().mint(new DevicePrincipal(merchant, id))));
       }
       Map<String, AtomicLong> stock = new HashMap<>();
       for (int i = 0; i < ITEMS; i++) {

@@ -112,7 +112,7 @@ class ConsoleBrowserTest {
     write(http, service, "\"setStock\":{\"itemId\":\"coffee\",\"count\":\"10\"}");
     String deviceToken = node.tokens().mint(new io.lockstep.security.DevicePrincipal("cafe", "till"));
     till = io.lockstep.client.LockstepClient.builder()
-        .serverUri(java.net.URI.create("ws://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"))
+        .serverUri(java.net.URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId("till").token(() -> deviceToken)
         .storePath(Files.createTempDirectory("lockstep-till").resolve("till.store")).build();
     till.start();

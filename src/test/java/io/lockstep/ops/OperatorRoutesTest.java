@@ -103,7 +103,7 @@ class OperatorRoutesTest {
     push("busy", 2);
     push("busy", 3);
     push("calm", 1);
-    try (TestDevice register = TestDevice.hello(node.httpPort(), "register",
+    try (TestDevice register = TestDevice.hello(node.devicePort(), "register",
         node.tokens().mint(new DevicePrincipal("busy", "register")), 0)) {
       register.welcome();
       HttpResponse<String> response = management.get("/lockstep/merchants/busy/load", operator);

@@ -146,7 +146,7 @@ class RebalanceRoutesTest {
     assertTrue(load.getLoadScore() > 0, load.toString());
     assertEquals(0, load.getBytesOutPerSecond(), 0, "no subscribers, nothing sent");
     assertEquals(0, load.getDeliveriesPerSecond(), 0, "no subscribers, nothing sent");
-    try (TestDevice register = TestDevice.hello(node.httpPort(), "register",
+    try (TestDevice register = TestDevice.hello(node.devicePort(), "register",
         node.tokens().mint(new DevicePrincipal("weighed", "register")), 3)) {
       register.welcome();
       String body = json(Push.newBuilder().addMutations(upsertItem(4, "item-4", "Item", 100)).build());

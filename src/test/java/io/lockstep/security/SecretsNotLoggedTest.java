@@ -106,13 +106,13 @@ class SecretsNotLoggedTest {
     String forged = forgedToken();
     String garbage = "not-a-jwt-but-a-Secret-Value-0123456789";
     String deviceToken = node.tokens().mint(new DevicePrincipal("m-logs", "till"));
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "till", forged, 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "till", forged, 0)) {
       assertEquals("unauthenticated", device.error().getCode());
     }
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "till", garbage, 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "till", garbage, 0)) {
       assertEquals("unauthenticated", device.error().getCode());
     }
-    try (TestDevice device = TestDevice.hello(node.httpPort(), "another-till", deviceToken, 0)) {
+    try (TestDevice device = TestDevice.hello(node.devicePort(), "another-till", deviceToken, 0)) {
       assertEquals("device-mismatch", device.error().getCode());
     }
     assertNeverLogged(forged, garbage, deviceToken);

@@ -108,7 +108,7 @@ class TenancyPropertiesTest {
     String device = "till-" + COUNTER.incrementAndGet();
     String token = node.tokens().mint(new DevicePrincipal(merchant, device));
     String marker = "device-marker-" + COUNTER.incrementAndGet();
-    try (TestDevice socket = TestDevice.hello(node.httpPort(), device, token, 0)) {
+    try (TestDevice socket = TestDevice.hello(node.devicePort(), device, token, 0)) {
       assertEquals(merchant, socket.welcome().getMerchantId());
       socket.push(Mutations.upsertItem(1, marker, "n", 1));
       assertEquals(AckStatus.ACCEPTED, socket.ack().getStatus());

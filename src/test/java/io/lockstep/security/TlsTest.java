@@ -91,7 +91,7 @@ class TlsTest {
   void aDeviceConnectsOverWssTrustingTheGeneratedCertificate() throws Exception {
     CompletableFuture<ServerFrame> first = new CompletableFuture<>();
     WebSocket socket = trustingClient().newWebSocketBuilder()
-        .buildAsync(URI.create("wss://127.0.0.1:" + node.httpPort() + "/v1/devices/ws"), new WebSocket.Listener() {
+        .buildAsync(URI.create("wss://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"), new WebSocket.Listener() {
           final ByteArrayOutputStream partial = new ByteArrayOutputStream();
 
           @Override

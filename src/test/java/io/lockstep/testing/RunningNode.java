@@ -83,7 +83,7 @@ public final class RunningNode implements BeforeAllCallback, AfterAllCallback {
   }
 
   public URI deviceUri() {
-    return URI.create("ws://127.0.0.1:" + node().httpPort() + "/v1/devices/ws");
+    return URI.create("ws://127.0.0.1:" + node().devicePort() + "/v1/devices/ws");
   }
 
   public String deviceToken(String merchantId, String deviceId) {

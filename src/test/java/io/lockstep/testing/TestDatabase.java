@@ -125,6 +125,7 @@ public final class TestDatabase implements AfterAllCallback, AutoCloseable {
     Map<String, Object> values = new HashMap<>(databaseOverrides);
     values.put("lockstep.http.host", "127.0.0.1");
     values.put("lockstep.http.port", 0);
+    values.put("lockstep.http.device-port", 0);
     values.put("lockstep.remote.host", "127.0.0.1");
     values.put("lockstep.remote.port", 0);
     values.put("lockstep.remote.seed-nodes", "");

@@ -158,7 +158,12 @@ public final class LoadRun {
   private void setUpServer() throws Exception {
     Path keyFile = Path.of(opts.getOrDefault("key-file", out.resolve("signing-key.jwks").toString()));
     if (opts.containsKey("target")) {
-      targets.add(URI.create(opts.get("target").replaceFirst("^http", "ws") + "/v1/devices/ws"));
+      // --target is the product API's base URL; --device-target the device port's (default: port + 10, as 8080 and 8090).
+      URI api = URI.create(opts.get("target"));
+      httpBase = api.getScheme() + "://" + api.getHost() + ":" + api.getPort();
+      String devices = opts.getOrDefault("device-target",
+          api.getScheme() + "://" + api.getHost() + ":" + (api.getPort() + 10));
+      targets.add(URI.create(devices.replaceFirst("^http", "ws") + "/v1/devices/ws"));
       String env = Optional.ofNullable(System.getenv("LOCKSTEP_TOKEN_KEY_FILE")).orElse(opts.get("key-file"));
       if (env == null) throw new IllegalArgumentException("--target needs --key-file (the node's JWK set)");
       keyFile = Path.of(env);
@@ -207,12 +212,14 @@ public final class LoadRun {
       startCluster(intOpt("nodes", 3));
     } else if (!opts.containsKey("target")) {
       int http = freePort();
-      ServerProcess server = new ServerProcess(jar, out, "node-1", http, freePort(), serverEnv,
+      int device = freePort();
+      ServerProcess server = new ServerProcess(jar, out, "node-1", http, device, freePort(), serverEnv,
           opts.getOrDefault("server-heap", "4g"), Boolean.parseBoolean(opts.getOrDefault("jfr", "false")));
       servers.add(server.start());
       server.awaitReady(Duration.ofSeconds(120));
-      targets.add(URI.create("ws://127.0.0.1:" + http + "/v1/devices/ws"));
-      summary.put("server", Map.of("pid", server.pid(), "http_port", http, "log", server.log.toString()));
+      httpBase = "http://127.0.0.1:" + http;
+      targets.add(URI.create("ws://127.0.0.1:" + device + "/v1/devices/ws"));
+      summary.put("server", Map.of("pid", server.pid(), "http_port", http, "device_port", device, "log", server.log.toString()));
     }
   }
 
@@ -231,19 +238,24 @@ public final class LoadRun {
       env.put("LOCKSTEP_SEED_NODES", seeds);
       env.put("LOCKSTEP_DATA_DIR", out.resolve("data/node-" + (i + 1)).toString());
       int http = freePort();
-      ServerProcess server = new ServerProcess(jar, out, "node-" + (i + 1), http, freePort(), env,
+      int device = freePort();
+      ServerProcess server = new ServerProcess(jar, out, "node-" + (i + 1), http, device, freePort(), env,
           opts.getOrDefault("server-heap", "2g"), Boolean.parseBoolean(opts.getOrDefault("jfr", "false")));
       servers.add(server.start());
-      targets.add(URI.create("ws://127.0.0.1:" + http + "/v1/devices/ws"));
-      described.add(Map.of("pid", server.pid(), "http_port", http, "remote_port", remote.get(i), "log", server.log.toString()));
+      if (i == 0) httpBase = "http://127.0.0.1:" + http;
+      targets.add(URI.create("ws://127.0.0.1:" + device + "/v1/devices/ws"));
+      described.add(Map.of("pid", server.pid(), "http_port", http, "device_port", device, "remote_port", remote.get(i),
+          "log", server.log.toString()));
     }
     for (ServerProcess s : servers) s.awaitReady(Duration.ofSeconds(180));
     summary.put("cluster", described);
   }
 
+  private String httpBase;
+
+  /** The product API of the first node. */
   String httpBase() {
-    URI t = targets.get(0);
-    return "http://" + t.getHost() + ":" + t.getPort();
+    return httpBase;
   }
 
   static int freePort() throws Exception {

@@ -18,6 +18,7 @@ import java.util.Map;
  */
 final class ServerProcess implements AutoCloseable {
   final int httpPort;
+  final int devicePort;
   final int managementPort;
   final Path log;
   final Path jfr;
@@ -25,9 +26,10 @@ final class ServerProcess implements AutoCloseable {
   private final Map<String, String> env;
   private Process process;
 
-  ServerProcess(Path jar, Path dir, String name, int httpPort, int managementPort, Map<String, String> env,
-      String heap, boolean recordJfr) {
+  ServerProcess(Path jar, Path dir, String name, int httpPort, int devicePort, int managementPort,
+      Map<String, String> env, String heap, boolean recordJfr) {
     this.httpPort = httpPort;
+    this.devicePort = devicePort;
     this.managementPort = managementPort;
     this.log = dir.resolve(name + ".log");
     this.jfr = recordJfr ? dir.resolve(name + ".jfr") : null;
@@ -45,6 +47,7 @@ final class ServerProcess implements AutoCloseable {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().putAll(env);
     builder.environment().put("LOCKSTEP_HTTP_PORT", String.valueOf(httpPort));
+    builder.environment().put("LOCKSTEP_DEVICE_PORT", String.valueOf(devicePort));
     builder.environment().put("LOCKSTEP_MANAGEMENT_PORT", String.valueOf(managementPort));
     process = builder.start();
     return this;
