@@ -35,6 +35,9 @@ final class ServerProcess implements AutoCloseable {
     this.jfr = recordJfr ? dir.resolve(name + ".jfr") : null;
     this.env = env;
     command = new ArrayList<>(List.of("java", "-Xms" + heap, "-Xmx" + heap));
+    // The node's GC flags, as k8s/deployment.yaml sets them (LOCKSTEP_LOAD_SERVER_JAVA_OPTS overrides).
+    String gc = System.getenv().getOrDefault("LOCKSTEP_LOAD_SERVER_JAVA_OPTS", "-XX:MaxGCPauseMillis=20");
+    for (String option : gc.trim().split("\\s+")) if (!option.isEmpty()) command.add(option);
     // LOCKSTEP_LOAD_JFR_SETTINGS: another .jfc (e.g. profile.jfc with a shorter sampling period).
     String settings = System.getenv().getOrDefault("LOCKSTEP_LOAD_JFR_SETTINGS", "profile");
     if (recordJfr) command.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=" + settings + ",dumponexit=true");
