@@ -23,9 +23,14 @@ import org.pcollections.TreePMap;
  * approximation: a later stock take whose base does not cover a folded delta treats it as seen.
  *
  * <p>{@link #deltas()} is an unmodifiable sorted map, persistent, so {@link #adjust} shares the
- * kept deltas instead of copying them.
+ * kept deltas instead of copying them, and keeps their sum as it goes, so the value of a ledger
+ * without a stock take costs no walk of its history. Immutable; equal by base, deltas and takes.
  */
-public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<StockTake> takes) {
+public final class StockLedger {
+  private final long foldedBase;
+  private final TreePMap<Dot, Delta> deltas;
+  private final List<StockTake> takes;
+  private final long deltaSum; // of the kept deltas: value() without a take is O(1), not O(deltas)
 
   /** How many deltas are kept individually before the oldest are folded. */
   public static final int DELTA_HISTORY_LIMIT = 1024;
@@ -51,11 +56,55 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
 
   public static final StockLedger EMPTY = new StockLedger(0, TreePMap.empty(), List.of());
 
-  public StockLedger {
-    deltas = deltas instanceof TreePMap<Dot, Delta> shared ? shared : TreePMap.from(deltas);
+  public StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<StockTake> takes) {
+    this(foldedBase,
+        deltas instanceof TreePMap<Dot, Delta> shared ? shared : TreePMap.from(deltas),
+        sortedTakes(takes),
+        deltas.values().stream().mapToLong(Delta::amount).sum());
+  }
+
+  private StockLedger(long foldedBase, TreePMap<Dot, Delta> deltas, List<StockTake> takes, long deltaSum) {
+    this.foldedBase = foldedBase;
+    this.deltas = deltas;
+    this.takes = takes;
+    this.deltaSum = deltaSum;
+  }
+
+  private static List<StockTake> sortedTakes(List<StockTake> takes) {
     List<StockTake> sorted = new ArrayList<>(takes);
     sorted.sort(Comparator.comparing(StockTake::dot));
-    takes = List.copyOf(sorted);
+    return List.copyOf(sorted);
+  }
+
+  /** The sum of the deltas folded out of the history. */
+  public long foldedBase() {
+    return foldedBase;
+  }
+
+  /** The kept deltas, by dot: an unmodifiable sorted map. */
+  public SortedMap<Dot, Delta> deltas() {
+    return deltas;
+  }
+
+  /** The kept stock takes, by dot. */
+  public List<StockTake> takes() {
+    return takes;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof StockLedger that
+        && foldedBase == that.foldedBase && deltas.equals(that.deltas) && takes.equals(that.takes);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(foldedBase, deltas, takes);
+  }
+
+  @Override
+  public String toString() {
+    return "StockLedger[foldedBase=" + foldedBase + ", deltas=" + deltas + ", takes=" + takes + "]";
   }
 
   /** A ledger whose value is {@code stock}, as synthesised from a resolved view. */
@@ -67,7 +116,7 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
   public long value() {
     return winningTake()
         .map(take -> take.count() + take.unseenFolded() + unseenBy(take.base()))
-        .orElseGet(() -> foldedBase + deltas.values().stream().mapToLong(Delta::amount).sum());
+        .orElseGet(() -> foldedBase + deltaSum);
   }
 
   /** The stock take that counts, if any. */
@@ -98,15 +147,17 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
 
   /** This ledger with one more delta. */
   public StockLedger adjust(Dot dot, Hlc hlc, long amount) {
-    TreePMap<Dot, Delta> next = ((TreePMap<Dot, Delta>) deltas).plus(dot, new Delta(amount, hlc));
-    return new StockLedger(foldedBase, next, takes).foldOverflow();
+    Delta replaced = deltas.get(dot);
+    TreePMap<Dot, Delta> next = deltas.plus(dot, new Delta(amount, hlc));
+    long sum = deltaSum + amount - (replaced == null ? 0 : replaced.amount());
+    return new StockLedger(foldedBase, next, takes, sum).foldOverflow();
   }
 
   /** This ledger with a stock take that had seen {@code base}; takes it saw are dropped. */
   public StockLedger take(Stamp stamp, VersionVector base, long count) {
     List<StockTake> next = new ArrayList<>(takesConcurrentWith(base));
     next.add(new StockTake(stamp, base, count, 0));
-    return new StockLedger(foldedBase, deltas, next);
+    return new StockLedger(foldedBase, deltas, sortedTakes(next), deltaSum);
   }
 
   private StockLedger foldOverflow() {
@@ -116,7 +167,7 @@ public record StockLedger(long foldedBase, SortedMap<Dot, Delta> deltas, List<St
     List<Map.Entry<Dot, Delta>> oldest = new ArrayList<>(deltas.entrySet());
     oldest.sort(Comparator.comparing((Map.Entry<Dot, Delta> e) -> e.getValue().hlc())
         .thenComparing(Map.Entry::getKey));
-    TreePMap<Dot, Delta> kept = (TreePMap<Dot, Delta>) deltas;
+    TreePMap<Dot, Delta> kept = deltas;
     long base = foldedBase;
     List<StockTake> nextTakes = new ArrayList<>(takes);
     for (Map.Entry<Dot, Delta> entry : oldest.subList(0, deltas.size() - DELTA_HISTORY_LIMIT / 2)) {

@@ -35,6 +35,20 @@ class StockLedgerTest {
   }
 
   @Test
+  void theRunningSumOfDeltasAgreesWithTheirWalkThroughReplacementsAndFolding() {
+    java.util.Random random = new java.util.Random(42);
+    StockLedger ledger = StockLedger.EMPTY;
+    for (int i = 1; i <= 3 * StockLedger.DELTA_HISTORY_LIMIT; i++) {
+      // Dots repeat now and then (a redelivered delta replaces the one stored under its dot).
+      Dot dot = new Dot("pos-" + random.nextInt(3), 1 + random.nextInt(i));
+      ledger = ledger.adjust(dot, new Hlc(i, 0), random.nextInt(11) - 5);
+      StockLedger rebuilt = new StockLedger(ledger.foldedBase(), ledger.deltas(), ledger.takes());
+      assertEquals(rebuilt.value(), ledger.value(), "after " + i + " adjustments");
+      assertEquals(rebuilt, ledger);
+    }
+  }
+
+  @Test
   void aTakeSeesOnlyTheDeltasItsBaseCovers() {
     StockLedger ledger = StockLedger.EMPTY
         .adjust(new Dot("a", 1), new Hlc(1, 0), 5)
