@@ -26,6 +26,7 @@ class LockstepConfigTest {
     LockstepSettings settings = LockstepSettings.from(config);
 
     assertEquals(8080, settings.http().port());
+    assertEquals(8090, settings.http().devicePort());
     assertEquals(8558, settings.management().port());
     assertEquals(25520, settings.remote().port());
     assertEquals("127.0.0.1", settings.remote().host());
@@ -65,6 +66,7 @@ class LockstepConfigTest {
         settings(
             Map.of(
                 "LOCKSTEP_HTTP_PORT", "9080",
+                "LOCKSTEP_DEVICE_PORT", "9090",
                 "LOCKSTEP_MANAGEMENT_PORT", "9558",
                 "LOCKSTEP_REMOTE_PORT", "25521",
                 "LOCKSTEP_REMOTE_HOST", "10.1.2.3",
@@ -74,6 +76,7 @@ class LockstepConfigTest {
                 "LOCKSTEP_ASK_TIMEOUT", "3s"));
 
     assertEquals(9080, settings.http().port());
+    assertEquals(9090, settings.http().devicePort());
     assertEquals(9558, settings.management().port());
     assertEquals(25521, settings.remote().port());
     assertEquals("10.1.2.3", settings.remote().host());
