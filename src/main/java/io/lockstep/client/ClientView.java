@@ -38,9 +38,12 @@ public record ClientView(
     Objects.requireNonNull(connectionState, "connectionState");
   }
 
-  /** Connected, nothing pending, and every change up to the known head applied. */
+  /**
+   * Connected, nothing pending, and every change up to the known head applied; a replica ahead of
+   * the server's head (waiting for the snapshot that resets it) is not settled.
+   */
   public boolean settled() {
     return connectionState == ConnectionState.CONNECTED && pending == 0
-        && lastAppliedSeq >= knownHeadSeq;
+        && lastAppliedSeq == knownHeadSeq;
   }
 }

@@ -340,7 +340,10 @@ final class SyncSession {
     c.welcomed = true;
     c.catchUpTo = welcome.getHeadSeq();
     merchantId = welcome.getMerchantId();
-    knownHeadSeq = Math.max(knownHeadSeq, welcome.getHeadSeq());
+    // The server's head at connect is the truth, also when it is below what this device knew (a
+    // database restored from backup): the snapshot that follows resets the replica to it. Taking
+    // the max here left a reset device never settled (applied 1, known head 5).
+    knownHeadSeq = welcome.getHeadSeq();
     long lastCounter = welcome.getLastCounter();
     // Already stored: the catch-up that follows (up to head_seq) holds their changes.
     replica = replica.mapPending(e -> !e.acknowledged() && e.counter() <= lastCounter
