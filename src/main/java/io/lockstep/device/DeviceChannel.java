@@ -52,6 +52,12 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
   static final int RESUME_AT = 8;
   /** How long a peer gets to answer our close frame before the connection is cut. */
   private static final long CLOSE_BOUND_MILLIS = 1000;
+  /**
+   * How long a connection outlives its session when the device does not read what is left for it
+   * (the last frames and the Error that says why): then it is cut, so a device that stopped reading
+   * cannot hold a connection open.
+   */
+  static final long DRAIN_BOUND_MILLIS = 30_000;
 
   /** What every connection of the edge shares. */
   record Shared(
@@ -96,7 +102,10 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-    if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) session();
+    if (event instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+      if (ctx.pipeline().get(DeviceEdge.UPGRADE_TIMEOUT) != null) ctx.pipeline().remove(DeviceEdge.UPGRADE_TIMEOUT);
+      session();
+    }
     if (event instanceof IdleStateEvent) {
       ctx.writeAndFlush(new PingWebSocketFrame()); // keeps proxies from cutting a quiet connection
       return;
@@ -190,6 +199,7 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
   public void complete() {
     completing = true;
     scheduleDrain();
+    channel.eventLoop().schedule(() -> { channel.close(); }, DRAIN_BOUND_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void scheduleDrain() {

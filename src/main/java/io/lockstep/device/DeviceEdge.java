@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Optional;
@@ -56,6 +57,7 @@ import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQu
  */
 public final class DeviceEdge {
   static final String PATH = "/v1/devices/ws";
+  static final String UPGRADE_TIMEOUT = "upgrade-timeout";
 
   private final EventLoopGroup group;
   private final Channel server;
@@ -101,6 +103,9 @@ public final class DeviceEdge {
               engine.setUseClientMode(false);
               pipeline.addLast("tls", new SslHandler(engine));
             }
+            // A connection that sends no complete upgrade request within hello-timeout is cut
+            // (removed once the handshake is done: then the session's own timeouts apply).
+            pipeline.addLast(UPGRADE_TIMEOUT, new ReadTimeoutHandler(settings.helloTimeout().toMillis(), TimeUnit.MILLISECONDS));
             pipeline.addLast("http", new HttpServerCodec());
             pipeline.addLast("request", new HttpObjectAggregator(16 * 1024));
             pipeline.addLast("gate", new DeviceUpgradeGate(security));

@@ -23,8 +23,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(LogCapturingExtension.class)
 class SessionLifecycleTest {
   @RegisterExtension static final RunningNode running = RunningNode.with("lockstep.device.idle-timeout = 1s\n"
+      + "lockstep.device.hello-timeout = 1s\n"
       + "lockstep.device.heartbeat = 200ms\n"
       + "lockstep.entity.passivation-idle-timeout = 1s\n");
+
+  @Test
+  void aConnectionThatNeverAsksForTheUpgradeIsCutAfterTheHelloTimeout() throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", running.node().devicePort())) {
+      socket.setSoTimeout(10_000);
+      long start = System.nanoTime();
+      assertEquals(-1, socket.getInputStream().read(), "closed by the server, nothing sent");
+      long waited = java.time.Duration.ofNanos(System.nanoTime() - start).toMillis();
+      assertTrue(waited >= 900 && waited < 9_000, "cut after the 1 s hello-timeout, not at once or never: " + waited + " ms");
+    }
+  }
 
   @Test
   void aSilentDeviceIsClosedWhileAPingingOneStays() throws Exception {
