@@ -5,7 +5,6 @@ import io.lockstep.security.TokenService;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -68,8 +67,11 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
       SessionGuards guards,
       JournalCatchUp catchUp,
       OutgoingCoalescer coalescer,
-      DeliveryLag lag,
-      int maxFrameBytes) {}
+      DeliveryLag lag) {
+    int maxFrameBytes() {
+      return guards.limits().maxFrameBytes();
+    }
+  }
 
   private final Shared shared;
   private final ConnectionLag connectionLag;
@@ -234,9 +236,13 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
     }
   }
 
-  private ChannelFuture write(Outgoing.Frame frame, long nowMillis) {
+  private void write(Outgoing.Frame frame, long nowMillis) {
     connectionLag.written(frame, nowMillis);
-    return channel.write(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.serverFrame())));
+    channel.write(binary(frame.serverFrame()));
+  }
+
+  private static BinaryWebSocketFrame binary(byte[] serverFrame) {
+    return new BinaryWebSocketFrame(Unpooled.wrappedBuffer(serverFrame));
   }
 
   /** Writes a journal range at the socket's pace; what queued behind it waits, then follows. */
@@ -259,7 +265,7 @@ final class DeviceChannel extends ChannelInboundHandlerAdapter implements Outbox
 
   private CompletionStage<Void> writeAndFlush(byte[] serverFrame) {
     CompletableFuture<Void> written = new CompletableFuture<>();
-    channel.writeAndFlush(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(serverFrame))).addListener(future -> {
+    channel.writeAndFlush(binary(serverFrame)).addListener(future -> {
       if (future.isSuccess()) written.complete(null);
       else written.completeExceptionally(future.cause());
     });

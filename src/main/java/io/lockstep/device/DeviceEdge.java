@@ -8,6 +8,7 @@ import io.lockstep.security.DeviceRevocations;
 import io.lockstep.security.TokenService;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -85,7 +86,7 @@ public final class DeviceEdge {
       DeliveryLag lag) {
     DeviceChannel.Shared shared = new DeviceChannel.Shared(system, tokens, ClusterSharding.get(system), settings,
         SessionGuards.of(limits, revocations), new JournalCatchUp(journal, entity.changesPerFrame()),
-        new OutgoingCoalescer(settings.coalesceBytes()), lag, limits.maxFrameBytes());
+        new OutgoingCoalescer(settings.coalesceBytes()), lag);
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(ioThreads, NioIoHandler.newFactory());
     int maxFrame = limits.maxFrameBytes();
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -124,9 +125,10 @@ public final class DeviceEdge {
           }
         });
     CompletableFuture<DeviceEdge> bound = new CompletableFuture<>();
-    bootstrap.bind(host, port).addListener(future -> {
+    ChannelFuture binding = bootstrap.bind(host, port);
+    binding.addListener(future -> {
       if (future.isSuccess()) {
-        bound.complete(new DeviceEdge(group, ((io.netty.channel.ChannelFuture) future).channel()));
+        bound.complete(new DeviceEdge(group, binding.channel()));
       } else {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
         bound.completeExceptionally(future.cause());

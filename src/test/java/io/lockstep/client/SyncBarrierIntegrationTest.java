@@ -7,17 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.api.v1.SyncDevice;
 import io.lockstep.api.v1.SyncStatus;
-import io.lockstep.security.DevicePrincipal;
-import io.lockstep.security.ServicePrincipal;
 import io.lockstep.testing.RunningNode;
 import io.lockstep.testing.HttpApi;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -36,19 +31,11 @@ class SyncBarrierIntegrationTest {
   @TempDir Path dir;
 
   private LockstepClient client(String merchant, String device) {
-    String token = running.node().tokens().mint(new DevicePrincipal(merchant, device));
-    return LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + running.node().devicePort() + "/v1/devices/ws"))
-        .deviceId(device)
-        .token(() -> token)
-        .storePath(dir.resolve(device + ".store"))
-        .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
-        .random(new Random(1))
-        .build();
+    return running.client(merchant, device, dir).build();
   }
 
   private static String service(String merchant) {
-    return running.node().tokens().mint(new ServicePrincipal("backoffice", Optional.of(merchant)));
+    return running.serviceToken(merchant);
   }
 
   private static long write(String merchant, String token, String itemId) {
