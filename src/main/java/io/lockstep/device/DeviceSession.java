@@ -127,7 +127,9 @@ public final class DeviceSession {
   private long lastAppliedSeq; // reported by the device (ClientFrame.applied)
   private boolean resetting; // between a Subscribed below lastDeliveredSeq and its snapshot's last chunk
   private long lastInboundNanos = System.nanoTime();
-  private Inbound held; // an inbound frame waiting for the subscription
+  // Inbound frames that arrived before the subscription, in order: the socket keeps reading up to
+  // DeviceChannel.PAUSE_AT unreleased frames, so several can wait here (one field lost all but the last).
+  private final java.util.ArrayDeque<Inbound> held = new java.util.ArrayDeque<>();
   // Pushes are forwarded at once (pipelined), numbered: the merchant takes them only when no
   // earlier one can be missing (PushSequences), so a lost push is never overtaken by a later one
   // and Welcome.last_counter can never cover a mutation the server does not hold.
@@ -173,7 +175,7 @@ public final class DeviceSession {
   private Behavior<Command> subscribing() {
     timers.startSingleTimer(Tick.INSTANCE, settings.requestTimeout());
     return streamLifecycle()
-        .onMessage(Inbound.class, msg -> { held = msg; return Behaviors.same(); })
+        .onMessage(Inbound.class, msg -> { held.add(msg); return Behaviors.same(); })
         .onMessage(FromEntity.class, this::onFirstEvent)
         .onMessageEquals(Tick.INSTANCE, () -> close("unavailable", "merchant did not answer; retry later"))
         .build();
@@ -278,10 +280,11 @@ public final class DeviceSession {
     }
     context.getLog().debug("Device {} of merchant {} subscribed at seq {}", deviceId, merchantId, lastDeliveredSeq);
     Behavior<Command> next = running();
-    if (held != null) {
-      Inbound pending = held;
-      held = null;
-      context.getSelf().tell(pending);
+    // Handled here, in their order, before anything still in the mailbox (told to self, they would
+    // queue behind frames that arrived after the Subscribed).
+    while (!held.isEmpty()) {
+      Behavior<Command> after = onInbound(held.poll());
+      if (!Behavior.isAlive(after)) return after;
     }
     return next;
   }

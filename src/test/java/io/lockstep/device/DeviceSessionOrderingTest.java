@@ -102,6 +102,24 @@ class DeviceSessionOrderingTest {
   }
 
   @Test
+  void everyFrameThatArrivesBeforeTheSubscriptionIsForwardedInOrder() {
+    ActorRef<DeviceSession.Command> session = session();
+    Runnable reads = () -> {};
+    String token = tokens.mint(new DevicePrincipal("early", "till"));
+    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
+    // The socket reads on while the merchant has not answered yet: three pushes wait.
+    for (long counter = 1; counter <= 3; counter++) session.tell(inbound(push(restock(counter, "coffee")), reads));
+    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
+    subscribe.inbox().tell(new MerchantEntity.Subscribed("early", 0, 0));
+    List<Long> counters = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      counters.add(merchant.expectMessageClass(MerchantEntity.Push.class).mutations().get(0).getCounter());
+    }
+    assertEquals(List.of(1L, 2L, 3L), counters, "none lost, none reordered");
+    testKit.stop(session);
+  }
+
+  @Test
   void aPushRefusedAsOutOfSequenceIsSentAgainWithTheLaterOnesOnceTheEarlierOnesAreAnswered() {
     ActorRef<DeviceSession.Command> session = session();
     Runnable reads = () -> {};
