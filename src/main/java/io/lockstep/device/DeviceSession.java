@@ -135,6 +135,11 @@ public final class DeviceSession {
   // and Welcome.last_counter can never cover a mutation the server does not hold.
   private final PushPipeline pipeline = new PushPipeline();
   private boolean resentAfterTimeout;
+  // The oldest unanswered push is due by this System.nanoTime(). One timer at a time watches it
+  // and is re-armed only when it fires early, so a busy session does not start and cancel a
+  // timer per push (each left a task in the scheduler for request-timeout).
+  private long oldestDueNanos;
+  private boolean pushTimerArmed;
   private Instant tokenExpiresAt;
 
   private static final Duration MAX_TIMER = Duration.ofDays(7);
@@ -336,7 +341,10 @@ public final class DeviceSession {
     }
     PushPipeline.Forwarded next = pipeline.add(push.getMutationsList());
     if (next != null) forward(List.of(next));
-    if (pipeline.inFlight() == 1) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    if (pipeline.inFlight() == 1) {
+      oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
+      armPushTimer(settings.requestTimeout());
+    }
     return Behaviors.same();
   }
 
@@ -346,13 +354,27 @@ public final class DeviceSession {
    * and the counters make that safe); a second silence closes the session with {@code unavailable}.
    */
   private Behavior<Command> onPushTimedOut() {
-    if (resentAfterTimeout || pipeline.inFlight() == 0) {
+    pushTimerArmed = false;
+    if (pipeline.inFlight() == 0) return Behaviors.same();
+    long left = oldestDueNanos - System.nanoTime();
+    if (left > 0) { // answers came in since the timer was armed: the oldest is due later
+      armPushTimer(Duration.ofNanos(left));
+      return Behaviors.same();
+    }
+    if (resentAfterTimeout) {
       return close("unavailable", "merchant did not acknowledge in time; reconnect and resend");
     }
     resentAfterTimeout = true;
     forward(pipeline.resendAll());
-    timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
+    oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
+    armPushTimer(settings.requestTimeout());
     return Behaviors.same();
+  }
+
+  private void armPushTimer(Duration delay) {
+    if (pushTimerArmed) return;
+    pushTimerArmed = true;
+    timers.startSingleTimer(PushTimedOut.INSTANCE, delay);
   }
 
   private void forward(List<PushPipeline.Forwarded> pushes) {
@@ -378,9 +400,9 @@ public final class DeviceSession {
   private Behavior<Command> onPushResult(PushResult result) {
     resentAfterTimeout = false;
     forward(pipeline.resultForOldest());
-    // The oldest unanswered push is due within request-timeout of the previous answer.
-    if (pipeline.inFlight() > 0) timers.startSingleTimer(PushTimedOut.INSTANCE, settings.requestTimeout());
-    else timers.cancel(PushTimedOut.INSTANCE);
+    // The oldest unanswered push is due within request-timeout of the previous answer (the armed
+    // timer finds the new deadline when it fires).
+    if (pipeline.inFlight() > 0) oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
     return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();

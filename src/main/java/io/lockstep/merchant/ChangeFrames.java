@@ -1,5 +1,7 @@
 package io.lockstep.merchant;
 
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.WireFormat;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.merchant.MerchantEntity.Frame;
 import io.lockstep.protocol.v1.AckStatus;
@@ -9,6 +11,8 @@ import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Snapshot;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.storage.v1.MutationRecorded;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,19 +24,55 @@ import java.util.List;
 public final class ChangeFrames {
   private ChangeFrames() {}
 
-  /** {@code changes} (in seq order) in frames of at most {@code perFrame} changes. */
-  static List<Frame> changeFrames(List<Change> changes, int perFrame) {
-    List<Frame> frames = new ArrayList<>();
+  /**
+   * One stored mutation as devices get it: its {@link Change}, encoded once when it is stored.
+   * The change window keeps these (one array per change, where a {@code Change} is a tree of a
+   * dozen objects that lived for minutes: the bulk of what each young collection copied), and
+   * frames are joined from them without decoding.
+   */
+  record Encoded(long seq, byte[] change) {}
+
+  /** The device-facing form of {@code event}, encoded. */
+  static Encoded encode(MutationRecorded event) {
+    return new Encoded(event.getSeq(), toChange(event).toByteArray());
+  }
+
+  /**
+   * {@code changes} (in seq order) in frames of at most {@code perFrame} changes: each frame the
+   * bytes of a {@code ServerFrame} holding one {@code Changes}, written field by field from the
+   * encoded changes (the same bytes protobuf writes for the message built from them).
+   */
+  static List<Frame> changeFrames(List<Encoded> changes, int perFrame) {
+    List<Frame> frames = new ArrayList<>((changes.size() + perFrame - 1) / perFrame);
     for (int from = 0; from < changes.size(); from += perFrame) {
-      List<Change> part = changes.subList(from, Math.min(changes.size(), from + perFrame));
-      byte[] bytes =
-          ServerFrame.newBuilder()
-              .setChanges(Changes.newBuilder().addAllChanges(part))
-              .build()
-              .toByteArray();
-      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).getSeq(), part.get(part.size() - 1).getSeq(), bytes));
+      List<Encoded> part = changes.subList(from, Math.min(changes.size(), from + perFrame));
+      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).seq(), part.get(part.size() - 1).seq(), serverFrame(part)));
     }
     return frames;
+  }
+
+  private static byte[] serverFrame(List<Encoded> part) {
+    int inner = 0;
+    for (Encoded change : part) inner += delimitedSize(Changes.CHANGES_FIELD_NUMBER, change.change().length);
+    byte[] frame = new byte[delimitedSize(ServerFrame.CHANGES_FIELD_NUMBER, inner)];
+    CodedOutputStream out = CodedOutputStream.newInstance(frame);
+    try {
+      out.writeTag(ServerFrame.CHANGES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+      out.writeUInt32NoTag(inner);
+      for (Encoded change : part) {
+        out.writeTag(Changes.CHANGES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        out.writeUInt32NoTag(change.change().length);
+        out.writeRawBytes(change.change());
+      }
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new UncheckedIOException("sized wrongly", e); // cannot happen: the array is sized exactly
+    }
+    return frame;
+  }
+
+  private static int delimitedSize(int field, int length) {
+    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
   }
 
   /** {@code state} at its head seq in snapshot chunks of at most {@code perChunk} records. */

@@ -1,6 +1,6 @@
 package io.lockstep.merchant;
 
-import io.lockstep.protocol.v1.Change;
+import io.lockstep.merchant.ChangeFrames.Encoded;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The most recent changes of one merchant, in seq order, bounded to a fixed capacity.
+ * The most recent changes of one merchant, encoded, in seq order, bounded to a fixed capacity.
  *
  * <p>A cache derived from the journal: it serves catch-up of devices that are only a little
  * behind without a journal read. Putting a seq that is already held first drops it and every
@@ -18,16 +18,16 @@ import java.util.Optional;
  */
 final class ChangeWindow {
   private final int capacity;
-  private final Deque<Change> changes = new ArrayDeque<>();
+  private final Deque<Encoded> changes = new ArrayDeque<>();
 
   ChangeWindow(int capacity) {
     if (capacity < 1) throw new IllegalArgumentException("capacity < 1: " + capacity);
     this.capacity = capacity;
   }
 
-  void put(Change change) {
-    truncateAfter(change.getSeq() - 1);
-    if (!changes.isEmpty() && changes.peekLast().getSeq() != change.getSeq() - 1) {
+  void put(Encoded change) {
+    truncateAfter(change.seq() - 1);
+    if (!changes.isEmpty() && changes.peekLast().seq() != change.seq() - 1) {
       changes.clear(); // a gap: the window only ever holds a contiguous run
     }
     changes.addLast(change);
@@ -36,24 +36,24 @@ final class ChangeWindow {
 
   /** Drops every change after {@code seq}: those were never committed. */
   void truncateAfter(long seq) {
-    while (!changes.isEmpty() && changes.peekLast().getSeq() > seq) changes.removeLast();
+    while (!changes.isEmpty() && changes.peekLast().seq() > seq) changes.removeLast();
   }
 
   /**
    * The changes after {@code afterSeq} up to the newest, or empty when the window no longer
    * holds {@code afterSeq + 1} (the caller must read the journal or send a snapshot).
    */
-  Optional<List<Change>> after(long afterSeq, long headSeq) {
+  Optional<List<Encoded>> after(long afterSeq, long headSeq) {
     if (afterSeq >= headSeq) return Optional.of(List.of());
-    if (changes.isEmpty() || changes.peekFirst().getSeq() > afterSeq + 1
-        || changes.peekLast().getSeq() != headSeq) {
+    if (changes.isEmpty() || changes.peekFirst().seq() > afterSeq + 1
+        || changes.peekLast().seq() != headSeq) {
       return Optional.empty();
     }
-    List<Change> result = new ArrayList<>();
-    Iterator<Change> it = changes.descendingIterator();
+    List<Encoded> result = new ArrayList<>();
+    Iterator<Encoded> it = changes.descendingIterator();
     while (it.hasNext()) {
-      Change c = it.next();
-      if (c.getSeq() <= afterSeq) break;
+      Encoded c = it.next();
+      if (c.seq() <= afterSeq) break;
       result.add(c);
     }
     java.util.Collections.reverse(result);
@@ -62,8 +62,8 @@ final class ChangeWindow {
 
   /** The first seq held when the window runs up to {@code headSeq}; empty otherwise. */
   Optional<Long> firstSeqUpTo(long headSeq) {
-    if (changes.isEmpty() || changes.peekLast().getSeq() != headSeq) return Optional.empty();
-    return Optional.of(changes.peekFirst().getSeq());
+    if (changes.isEmpty() || changes.peekLast().seq() != headSeq) return Optional.empty();
+    return Optional.of(changes.peekFirst().seq());
   }
 
   int size() {

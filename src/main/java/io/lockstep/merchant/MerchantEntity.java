@@ -6,7 +6,6 @@ import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Mutation;
 import io.lockstep.domain.Outcome;
 import io.lockstep.protocol.v1.Ack;
-import io.lockstep.protocol.v1.Change;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.serialization.StoredEvent;
@@ -374,7 +373,10 @@ public final class MerchantEntity
   private int failedAttempts;
   // The states the command handler resolved for the events being persisted, by seq, so the event
   // handler takes them instead of running the merge rules a second time. Empty on replay.
-  private final java.util.ArrayDeque<MerchantState> resolvedAhead = new java.util.ArrayDeque<>();
+  private final java.util.ArrayDeque<Resolved> resolvedAhead = new java.util.ArrayDeque<>();
+
+  /** What the command handler decided for one event: the state after it, and its encoded change. */
+  private record Resolved(MerchantState state, ChangeFrames.Encoded change) {}
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
 
@@ -595,7 +597,9 @@ public final class MerchantEntity
     }
     long writeStarted = System.nanoTime();
     writing = batch;
-    resolvedAhead.addAll(resolution.states());
+    for (int i = 0; i < resolution.states().size(); i++) {
+      resolvedAhead.add(new Resolved(resolution.states().get(i), resolution.changes().get(i)));
+    }
     return Effect()
         .persist(resolution.events())
         .thenRun(s -> {
@@ -603,7 +607,7 @@ public final class MerchantEntity
           failedAttempts = 0;
           observer.written(merchantId, resolution.events().size(), System.nanoTime() - writeStarted, s.headSeq());
           answerAll(resolution);
-          publish(resolution.events(), writeStarted);
+          publish(resolution, writeStarted);
         })
         .thenNoReply();
   }
@@ -623,21 +627,19 @@ public final class MerchantEntity
 
   // ---- fan-out and catch-up ------------------------------------------------------------------
 
-  private void publish(List<Event> events, long writeStarted) {
-    List<Change> changes = new ArrayList<>(events.size());
+  private void publish(Resolver.Resolution resolution, long writeStarted) {
     long bytesIn = 0;
-    for (Event e : events) {
+    for (Event e : resolution.events()) {
       MutationRecorded recorded = ((Recorded) e).proto();
       if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
       bytesIn += recorded.getMutation().getSerializedSize(); // memoized: the journal encodes it anyway
-      changes.add(ChangeFrames.toChange(recorded));
     }
     if (subscribers.isEmpty()) {
       observer.transferred(merchantId, bytesIn, 0);
       return;
     }
     long committedAt = clock.millis();
-    List<Frame> frames = changeFrames(changes).stream().map(frame -> frame.committedAt(committedAt)).toList();
+    List<Frame> frames = changeFrames(resolution.changes()).stream().map(frame -> frame.committedAt(committedAt)).toList();
     subscribers.tellAll(frames);
     long bytesOut = 0;
     for (Frame frame : frames) bytesOut += (long) frame.serverFrame().length * subscribers.size();
@@ -663,7 +665,7 @@ public final class MerchantEntity
     long head = state.headSeq();
     CatchUpPlan plan = CatchUpPlan.of(afterSeq, head, window.firstSeqUpTo(head).orElse(head + 1), settings.journalCatchUpLimit());
     if (plan instanceof CatchUpPlan.FromWindow) {
-      List<Change> changes = window.after(afterSeq, head).orElseThrow();
+      List<ChangeFrames.Encoded> changes = window.after(afterSeq, head).orElseThrow();
       changeFrames(changes).forEach(inbox::tell);
       observer.caughtUp(merchantId, changes.size(), false);
     } else if (plan instanceof CatchUpPlan.JournalThenWindow journal) {
@@ -696,7 +698,7 @@ public final class MerchantEntity
     return address.toString();
   }
 
-  private List<Frame> changeFrames(List<Change> changes) {
+  private List<Frame> changeFrames(List<ChangeFrames.Encoded> changes) {
     return ChangeFrames.changeFrames(changes, settings.changesPerFrame());
   }
 
@@ -716,14 +718,14 @@ public final class MerchantEntity
 
   private MerchantState applyRecorded(MerchantState state, Recorded event) {
     MutationRecorded proto = event.proto();
-    MerchantState resolved = resolvedAhead.peekFirst();
-    if (resolved != null && resolved.headSeq() == proto.getSeq()) {
+    Resolved resolved = resolvedAhead.peekFirst();
+    if (resolved != null && resolved.state().headSeq() == proto.getSeq()) {
       resolvedAhead.pollFirst();
-      window.put(ChangeFrames.toChange(proto));
-      return resolved;
+      window.put(resolved.change());
+      return resolved.state();
     }
     Mutation mutation = RecordedEvents.mutationOf(proto);
-    window.put(ChangeFrames.toChange(proto));
+    window.put(ChangeFrames.encode(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }
 }

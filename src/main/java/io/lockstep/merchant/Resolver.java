@@ -35,11 +35,15 @@ final class Resolver {
   /** The answer to one push, sent once its batch's write commits. */
   record Answer(Push push, PushResult result) {}
 
-  /** One decided batch: {@code states.get(i)} is the state after {@code events.get(i)}. */
-  record Resolution(List<Event> events, List<MerchantState> states, List<Answer> answers) {
+  /**
+   * One decided batch: {@code states.get(i)} is the state after {@code events.get(i)}, and
+   * {@code changes.get(i)} the event as devices get it.
+   */
+  record Resolution(List<Event> events, List<MerchantState> states, List<ChangeFrames.Encoded> changes, List<Answer> answers) {
     Resolution {
       events = List.copyOf(events);
       states = List.copyOf(states);
+      changes = List.copyOf(changes);
       answers = List.copyOf(answers);
     }
   }
@@ -66,7 +70,7 @@ final class Resolver {
       }
       answers.add(new Answer(push, new PushResult(acks)));
     }
-    return new Resolution(decided.events, decided.states, answers);
+    return new Resolution(decided.events, decided.states, decided.changes, answers);
   }
 
   private Ack resolveGuarded(Batch batch, Push push, io.lockstep.protocol.v1.Mutation wire) {
@@ -87,6 +91,7 @@ final class Resolver {
     private final long nowMillis;
     private final List<Event> events = new ArrayList<>();
     private final List<MerchantState> states = new ArrayList<>();
+    private final List<ChangeFrames.Encoded> changes = new ArrayList<>();
 
     Batch(MerchantState state, long nowMillis) {
       this.current = state;
@@ -113,9 +118,11 @@ final class Resolver {
       return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
     }
 
-    private void store(MerchantState next, Event event) {
+    private void store(MerchantState next, MerchantEntity.Recorded event) {
+      ChangeFrames.Encoded change = ChangeFrames.encode(event.proto()); // before anything is kept
       events.add(event);
       states.add(next);
+      changes.add(change);
       current = next;
     }
   }

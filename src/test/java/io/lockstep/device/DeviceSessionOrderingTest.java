@@ -5,6 +5,7 @@ import static io.lockstep.testing.Mutations.upsertItem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lockstep.config.DeviceSettings;
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.merchant.MerchantEntity;
 import io.lockstep.protocol.v1.Change;
@@ -173,6 +174,47 @@ class DeviceSessionOrderingTest {
     assertTrue(verdict.ok(), verdict::toString);
   }
 
+  /**
+   * The oldest unanswered push is due request-timeout after it was sent, or after the answer
+   * before it: a push whose predecessor was answered late is not resent early, but once it is
+   * overdue it is sent again (once), and a second silence closes the session with unavailable.
+   */
+  @Test
+  void anUnansweredPushIsSentAgainOnceRequestTimeoutAfterThePreviousAnswerThenTheSessionCloses() {
+    Duration timeout = Duration.ofMillis(1500);
+    DeviceSettings device = settings.device();
+    DeviceSettings quick = new DeviceSettings(device.helloTimeout(), timeout, device.heartbeat(),
+        device.outgoingBufferFrames(), device.maxPushesInFlight(), device.idleTimeout(), device.coalesceBytes());
+    List<ServerFrame> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ActorRef<DeviceSession.Command> session = session(quick, received::add);
+    Runnable reads = () -> {};
+    String token = tokens.mint(new DevicePrincipal("slow", "till"));
+    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
+    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
+    subscribe.inbox().tell(new MerchantEntity.Subscribed("slow", 0, 0));
+    session.tell(inbound(push(restock(1, "coffee")), reads));
+    session.tell(inbound(push(restock(2, "coffee")), reads));
+    MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
+    merchant.expectMessageClass(MerchantEntity.Push.class);
+    long sent = System.nanoTime();
+
+    merchant.expectNoMessage(Duration.ofMillis(1000));
+    first.replyTo().tell(new MerchantEntity.PushResult(List.of(
+        io.lockstep.protocol.v1.Ack.newBuilder().setCounter(1).setSeq(1).setStatus(io.lockstep.protocol.v1.AckStatus.ACCEPTED).build())));
+    long answered = System.nanoTime();
+    // Push 2 is due 1.5 s after the answer to push 1, not 1.5 s after it was sent.
+    MerchantEntity.Push again = merchant.expectMessageClass(MerchantEntity.Push.class, Duration.ofSeconds(5));
+    long resentAfterAnswer = System.nanoTime() - answered;
+    assertEquals(2L, again.sequence());
+    assertTrue(resentAfterAnswer >= timeout.toNanos() - Duration.ofMillis(100).toNanos(),
+        "resent " + Duration.ofNanos(resentAfterAnswer) + " after the answer before it, "
+            + Duration.ofNanos(System.nanoTime() - sent) + " after it was sent");
+
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> received.stream()
+        .anyMatch(f -> f.hasError() && f.getError().getCode().equals("unavailable")));
+    merchant.expectNoMessage(Duration.ofMillis(200)); // sent again only once
+  }
+
   /** The session's next Subscribe, if it sends one within {@code wait}. */
   private static Optional<MerchantEntity.Subscribe> resubscribe(Duration wait) {
     try {
@@ -198,6 +240,10 @@ class DeviceSessionOrderingTest {
 
   /** A session whose outgoing frames (journal ranges aside) go to {@code device}. */
   private static ActorRef<DeviceSession.Command> session(Consumer<ServerFrame> device) {
+    return session(settings.device(), device);
+  }
+
+  private static ActorRef<DeviceSession.Command> session(DeviceSettings deviceSettings, Consumer<ServerFrame> device) {
     Outbox out = new Outbox() { // delivers at once: never full
       @Override public int size() { return 0; }
 
@@ -213,7 +259,7 @@ class DeviceSessionOrderingTest {
       @Override public void complete() {}
     };
     return testKit.spawn(DeviceSession.create(out, tokens, ClusterSharding.get(testKit.system()),
-        settings.device(), SessionGuards.of(settings.limits(), DeviceRevocations.none()),
+        deviceSettings, SessionGuards.of(settings.limits(), DeviceRevocations.none()),
         new ConnectionLag(DeliveryLag.NONE)));
   }
 
