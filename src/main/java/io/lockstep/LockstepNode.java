@@ -204,7 +204,7 @@ public final class LockstepNode implements AutoCloseable {
     var http = settings.http();
     CurrentEventsByPersistenceIdQuery journal =
         PersistenceQuery.get(system).getReadJournalFor(JdbcReadJournal.class, JdbcReadJournal.Identifier());
-    int threads = http.deviceIoThreads() > 0 ? http.deviceIoThreads() : Runtime.getRuntime().availableProcessors();
+    int threads = http.deviceIoThreads() > 0 ? http.deviceIoThreads() : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     DeviceEdge edge = await(
         DeviceEdge.bind(system, http.host(), http.devicePort(), threads, http.deviceKeepAlive(), tls, tokens, journal,
             settings.device(), settings.entity(), settings.limits(), settings.security(), revocations, lag),

@@ -9,7 +9,7 @@ import java.time.Duration;
  * @param host interface to bind, {@code 0.0.0.0} for all
  * @param port TCP port of the product API; 0 picks a free port (tests)
  * @param devicePort TCP port of the device WebSocket endpoint; 0 picks a free port
- * @param deviceIoThreads Netty event-loop threads of the device port; 0: one per core
+ * @param deviceIoThreads Netty event-loop threads of the device port; 0: one per two cores, at least one
  * @param deviceKeepAlive a WebSocket ping goes to a device connection that wrote nothing for this long
  * @param bindTimeout start-up fails if binding takes longer
  * @param shutdownDeadline time in-flight requests get to finish on shutdown

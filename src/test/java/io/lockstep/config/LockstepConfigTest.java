@@ -20,6 +20,19 @@ class LockstepConfigTest {
     return LockstepSettings.from(LockstepConfig.load(env, ConfigFactory.empty()));
   }
 
+  /**
+   * The journal and snapshot actors only hand work to Slick's threads: they run on the default
+   * dispatcher, not on a pinned thread each (the plugin's reference.conf puts its own line inside
+   * its `tables` block, where it sets nothing).
+   */
+  @Test
+  void thePersistencePluginsRunOnTheDefaultDispatcher() {
+    Config config = LockstepConfig.load(Map.of(), ConfigFactory.empty());
+    assertEquals("pekko.actor.default-dispatcher", config.getString("jdbc-journal.plugin-dispatcher"));
+    assertEquals("pekko.actor.default-dispatcher", config.getString("jdbc-snapshot-store.plugin-dispatcher"));
+    assertEquals(2, config.getInt("pekko.actor.default-dispatcher.fork-join-executor.parallelism-min"));
+  }
+
   @Test
   void defaultsAreTheEmbeddedSingleNode() {
     Config config = LockstepConfig.load(Map.of(), ConfigFactory.empty());
