@@ -21,15 +21,17 @@ class LockstepConfigTest {
   }
 
   /**
-   * The journal and snapshot actors only hand work to Slick's threads: they run on the default
-   * dispatcher, not on a pinned thread each (the plugin's reference.conf puts its own line inside
-   * its `tables` block, where it sets nothing).
+   * The journal actor only hands inserts to Slick's threads: it runs on the default dispatcher,
+   * not on a pinned thread woken per write (the plugin's reference.conf puts its own line inside
+   * its `tables` block, where it sets nothing). The snapshot store, which encodes whole merchants,
+   * keeps a thread of its own so that it never holds up the default dispatcher.
    */
   @Test
-  void thePersistencePluginsRunOnTheDefaultDispatcher() {
+  void theJournalRunsOnTheDefaultDispatcherAndTheSnapshotStoreApart() {
     Config config = LockstepConfig.load(Map.of(), ConfigFactory.empty());
     assertEquals("pekko.actor.default-dispatcher", config.getString("jdbc-journal.plugin-dispatcher"));
-    assertEquals("pekko.actor.default-dispatcher", config.getString("jdbc-snapshot-store.plugin-dispatcher"));
+    assertEquals("pekko.persistence.dispatchers.default-plugin-dispatcher",
+        config.getString("jdbc-snapshot-store.plugin-dispatcher"));
     assertEquals(2, config.getInt("pekko.actor.default-dispatcher.fork-join-executor.parallelism-min"));
   }
 
