@@ -12,9 +12,12 @@ final class ConnectionLag {
   private final DeliveryLag lag;
   private volatile String merchantId;
   private volatile String deviceId;
-  // Session thread only: last seqs and commit times of live frames, a ring.
-  private final long[] lastSeqs = new long[REMEMBERED];
-  private final long[] committedAt = new long[REMEMBERED];
+  // Session thread only: last seqs and commit times of live frames, a ring that grows to
+  // REMEMBERED as frames come. Allocated whole, the two arrays were 16 KiB of every connection,
+  // two thirds of an idle one's heap.
+  private static final int FIRST_CAPACITY = 16;
+  private long[] lastSeqs = new long[0];
+  private long[] committedAt = new long[0];
   private int next;
 
   ConnectionLag(DeliveryLag lag) {
@@ -28,9 +31,19 @@ final class ConnectionLag {
 
   /** A live frame up to {@code lastSeq}, committed at {@code committedAtMillis}, was queued (session thread). */
   void queued(long lastSeq, long committedAtMillis) {
+    if (next == lastSeqs.length) {
+      if (lastSeqs.length < REMEMBERED) {
+        // Not wrapped yet: the slots are in queue order, so growing keeps them in order.
+        int capacity = Math.min(REMEMBERED, Math.max(FIRST_CAPACITY, lastSeqs.length * 2));
+        lastSeqs = java.util.Arrays.copyOf(lastSeqs, capacity);
+        committedAt = java.util.Arrays.copyOf(committedAt, capacity);
+      } else {
+        next = 0;
+      }
+    }
     lastSeqs[next] = lastSeq;
     committedAt[next] = committedAtMillis;
-    next = (next + 1) % REMEMBERED;
+    next++;
   }
 
   /** The socket took {@code frame} (stream thread). */
@@ -46,7 +59,8 @@ final class ConnectionLag {
     // last seq still covers {@code seq} is the one that held it. A device applies what it was
     // sent lately, so the walk is short.
     long best = 0;
-    for (int n = 1, i = Math.floorMod(next - 1, REMEMBERED); n <= REMEMBERED; n++, i = Math.floorMod(i - 1, REMEMBERED)) {
+    int capacity = lastSeqs.length;
+    for (int n = 1, i = next - 1; n <= capacity; n++, i = i == 0 ? capacity - 1 : i - 1) {
       if (committedAt[i] == 0 || lastSeqs[i] < seq) break;
       best = committedAt[i];
     }

@@ -35,6 +35,28 @@ class ConnectionLagTest {
   }
 
   @Test
+  void anAppliedReportBeforeAnyLiveFrameIsNotTimed() {
+    lag.identify("m", "d");
+    lag.applied(3, 5_000);
+    assertEquals(List.of(), applied);
+  }
+
+  /** The ring starts small and grows: every size on the way keeps the frames in order. */
+  @Test
+  void theRingFindsTheFrameThatHeldASeqAtEverySizeItGrowsThrough() {
+    lag.identify("m", "d");
+    for (int i = 1; i <= ConnectionLag.REMEMBERED; i++) {
+      lag.queued(2L * i, 10L * i); // frame i holds seqs 2i-1 and 2i, committed at 10i
+      if (Integer.bitCount(i) == 1 || i % 97 == 0) { // 1, 2, 4, 8, 16 (growth), 17 … and between
+        applied.clear();
+        lag.applied(2L * i - 1, 100_000);
+        lag.applied(1, 100_000);
+        assertEquals(List.of(100_000L - 10L * i, 100_000L - 10), applied, "after " + i + " frames");
+      }
+    }
+  }
+
+  @Test
   void theRingKeepsTheNewestFramesWhenItWrapsAround() {
     lag.identify("m", "d");
     for (int i = 1; i <= ConnectionLag.REMEMBERED + 10; i++) lag.queued(i, i);
