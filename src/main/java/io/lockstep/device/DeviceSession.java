@@ -342,7 +342,7 @@ public final class DeviceSession {
     PushPipeline.Forwarded next = pipeline.add(push.getMutationsList());
     if (next != null) forward(List.of(next));
     if (pipeline.inFlight() == 1) {
-      oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
+      oldestDueInRequestTimeout();
       armPushTimer(settings.requestTimeout());
     }
     return Behaviors.same();
@@ -366,9 +366,13 @@ public final class DeviceSession {
     }
     resentAfterTimeout = true;
     forward(pipeline.resendAll());
-    oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
+    oldestDueInRequestTimeout();
     armPushTimer(settings.requestTimeout());
     return Behaviors.same();
+  }
+
+  private void oldestDueInRequestTimeout() {
+    oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
   }
 
   private void armPushTimer(Duration delay) {
@@ -402,7 +406,7 @@ public final class DeviceSession {
     forward(pipeline.resultForOldest());
     // The oldest unanswered push is due within request-timeout of the previous answer (the armed
     // timer finds the new deadline when it fires).
-    if (pipeline.inFlight() > 0) oldestDueNanos = System.nanoTime() + settings.requestTimeout().toNanos();
+    if (pipeline.inFlight() > 0) oldestDueInRequestTimeout();
     // One frame per push: a push of hundreds of mutations must not flood the outgoing buffer.
     Acks acks = Acks.newBuilder().addAllAcks(result.acks()).build();
     return send(ServerFrame.newBuilder().setAcks(acks).build()) ? Behaviors.same() : closed();

@@ -371,12 +371,10 @@ public final class MerchantEntity
   // restarted entity writes it again rather than leave its writers waiting for a timeout.
   private List<Push> writing = List.of();
   private int failedAttempts;
-  // The states the command handler resolved for the events being persisted, by seq, so the event
-  // handler takes them instead of running the merge rules a second time. Empty on replay.
-  private final java.util.ArrayDeque<Resolved> resolvedAhead = new java.util.ArrayDeque<>();
-
-  /** What the command handler decided for one event: the state after it, and its encoded change. */
-  private record Resolved(MerchantState state, ChangeFrames.Encoded change) {}
+  // What the command handler resolved for the events being persisted (state and encoded change), by
+  // seq, so the event handler takes them instead of running the merge rules and the encoding a
+  // second time. Empty on replay.
+  private final java.util.ArrayDeque<Resolver.Stored> resolvedAhead = new java.util.ArrayDeque<>();
   private boolean flushScheduled;
   private long lastActivityNanos = System.nanoTime();
 
@@ -597,9 +595,7 @@ public final class MerchantEntity
     }
     long writeStarted = System.nanoTime();
     writing = batch;
-    for (int i = 0; i < resolution.states().size(); i++) {
-      resolvedAhead.add(new Resolved(resolution.states().get(i), resolution.changes().get(i)));
-    }
+    resolvedAhead.addAll(resolution.stored());
     return Effect()
         .persist(resolution.events())
         .thenRun(s -> {
@@ -718,7 +714,7 @@ public final class MerchantEntity
 
   private MerchantState applyRecorded(MerchantState state, Recorded event) {
     MutationRecorded proto = event.proto();
-    Resolved resolved = resolvedAhead.peekFirst();
+    Resolver.Stored resolved = resolvedAhead.peekFirst();
     if (resolved != null && resolved.state().headSeq() == proto.getSeq()) {
       resolvedAhead.pollFirst();
       window.put(resolved.change());

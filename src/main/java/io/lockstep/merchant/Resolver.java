@@ -35,16 +35,20 @@ final class Resolver {
   /** The answer to one push, sent once its batch's write commits. */
   record Answer(Push push, PushResult result) {}
 
-  /**
-   * One decided batch: {@code states.get(i)} is the state after {@code events.get(i)}, and
-   * {@code changes.get(i)} the event as devices get it.
-   */
-  record Resolution(List<Event> events, List<MerchantState> states, List<ChangeFrames.Encoded> changes, List<Answer> answers) {
+  /** What one stored event left: the state after it, and the event as devices get it. */
+  record Stored(MerchantState state, ChangeFrames.Encoded change) {}
+
+  /** One decided batch: {@code stored.get(i)} is what {@code events.get(i)} left. */
+  record Resolution(List<Event> events, List<Stored> stored, List<Answer> answers) {
     Resolution {
       events = List.copyOf(events);
-      states = List.copyOf(states);
-      changes = List.copyOf(changes);
+      stored = List.copyOf(stored);
       answers = List.copyOf(answers);
+    }
+
+    /** The stored events as devices get them, in seq order. */
+    List<ChangeFrames.Encoded> changes() {
+      return stored.stream().map(Stored::change).toList();
     }
   }
 
@@ -70,7 +74,7 @@ final class Resolver {
       }
       answers.add(new Answer(push, new PushResult(acks)));
     }
-    return new Resolution(decided.events, decided.states, decided.changes, answers);
+    return new Resolution(decided.events, decided.stored, answers);
   }
 
   private Ack resolveGuarded(Batch batch, Push push, io.lockstep.protocol.v1.Mutation wire) {
@@ -90,8 +94,7 @@ final class Resolver {
     private MerchantState current;
     private final long nowMillis;
     private final List<Event> events = new ArrayList<>();
-    private final List<MerchantState> states = new ArrayList<>();
-    private final List<ChangeFrames.Encoded> changes = new ArrayList<>();
+    private final List<Stored> stored = new ArrayList<>();
 
     Batch(MerchantState state, long nowMillis) {
       this.current = state;
@@ -121,8 +124,7 @@ final class Resolver {
     private void store(MerchantState next, MerchantEntity.Recorded event) {
       ChangeFrames.Encoded change = ChangeFrames.encode(event.proto()); // before anything is kept
       events.add(event);
-      states.add(next);
-      changes.add(change);
+      stored.add(new Stored(next, change));
       current = next;
     }
   }

@@ -85,14 +85,11 @@ class DeviceSessionOrderingTest {
   @Test
   void pushesAreForwardedAtOnceNumberedFromOne() {
     ActorRef<DeviceSession.Command> session = session();
-    Runnable reads = () -> {};
-    String token = tokens.mint(new DevicePrincipal("ordered", "till"));
-    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
-    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
-    subscribe.inbox().tell(new MerchantEntity.Subscribed("ordered", 0, 0));
+    hello(session, "ordered");
+    subscribedAtZero("ordered");
 
-    session.tell(inbound(push(upsertItem(1, "coffee", "Coffee", 350)), reads));
-    session.tell(inbound(push(restock(2, "coffee")), reads));
+    session.tell(inbound(push(upsertItem(1, "coffee", "Coffee", 350))));
+    session.tell(inbound(push(restock(2, "coffee"))));
 
     MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
     MerchantEntity.Push second = merchant.expectMessageClass(MerchantEntity.Push.class); // not waiting for acks
@@ -105,13 +102,10 @@ class DeviceSessionOrderingTest {
   @Test
   void everyFrameThatArrivesBeforeTheSubscriptionIsForwardedInOrder() {
     ActorRef<DeviceSession.Command> session = session();
-    Runnable reads = () -> {};
-    String token = tokens.mint(new DevicePrincipal("early", "till"));
-    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
+    hello(session, "early");
     // The socket reads on while the merchant has not answered yet: three pushes wait.
-    for (long counter = 1; counter <= 3; counter++) session.tell(inbound(push(restock(counter, "coffee")), reads));
-    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
-    subscribe.inbox().tell(new MerchantEntity.Subscribed("early", 0, 0));
+    for (long counter = 1; counter <= 3; counter++) session.tell(inbound(push(restock(counter, "coffee"))));
+    subscribedAtZero("early");
     List<Long> counters = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
       counters.add(merchant.expectMessageClass(MerchantEntity.Push.class).mutations().get(0).getCounter());
@@ -123,13 +117,10 @@ class DeviceSessionOrderingTest {
   @Test
   void aPushRefusedAsOutOfSequenceIsSentAgainWithTheLaterOnesOnceTheEarlierOnesAreAnswered() {
     ActorRef<DeviceSession.Command> session = session();
-    Runnable reads = () -> {};
-    String token = tokens.mint(new DevicePrincipal("moved", "till"));
-    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
-    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
-    subscribe.inbox().tell(new MerchantEntity.Subscribed("moved", 0, 0));
+    hello(session, "moved");
+    subscribedAtZero("moved");
     for (long counter = 1; counter <= 3; counter++) {
-      session.tell(inbound(push(restock(counter, "coffee")), reads));
+      session.tell(inbound(push(restock(counter, "coffee"))));
     }
     MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
     merchant.expectMessageClass(MerchantEntity.Push.class);
@@ -152,12 +143,9 @@ class DeviceSessionOrderingTest {
   void aFrameAfterALostOneIsNotForwardedButCaughtUpFromTheLastDeliveredSeq() throws Exception {
     History history = new History();
     ActorRef<DeviceSession.Command> session = session(frame -> history.observe("till", frame));
-    Runnable reads = () -> {};
-    String token = tokens.mint(new DevicePrincipal("holes", "till"));
     history.connected("till", 0);
-    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
-    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
-    subscribe.inbox().tell(new MerchantEntity.Subscribed("holes", 0, 0));
+    hello(session, "holes");
+    MerchantEntity.Subscribe subscribe = subscribedAtZero("holes");
 
     subscribe.inbox().tell(changes(1, 2));
     subscribe.inbox().tell(changes(4, 4)); // 3 was lost on its way
@@ -187,13 +175,10 @@ class DeviceSessionOrderingTest {
         device.outgoingBufferFrames(), device.maxPushesInFlight(), device.idleTimeout(), device.coalesceBytes());
     List<ServerFrame> received = new java.util.concurrent.CopyOnWriteArrayList<>();
     ActorRef<DeviceSession.Command> session = session(quick, received::add);
-    Runnable reads = () -> {};
-    String token = tokens.mint(new DevicePrincipal("slow", "till"));
-    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build(), reads));
-    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
-    subscribe.inbox().tell(new MerchantEntity.Subscribed("slow", 0, 0));
-    session.tell(inbound(push(restock(1, "coffee")), reads));
-    session.tell(inbound(push(restock(2, "coffee")), reads));
+    hello(session, "slow");
+    subscribedAtZero("slow");
+    session.tell(inbound(push(restock(1, "coffee"))));
+    session.tell(inbound(push(restock(2, "coffee"))));
     MerchantEntity.Push first = merchant.expectMessageClass(MerchantEntity.Push.class);
     merchant.expectMessageClass(MerchantEntity.Push.class);
     long sent = System.nanoTime();
@@ -267,7 +252,21 @@ class DeviceSessionOrderingTest {
     return ClientFrame.newBuilder().setPush(Push.newBuilder().addMutations(mutation)).build();
   }
 
-  private static DeviceSession.Inbound inbound(ClientFrame frame, Runnable reads) {
-    return new DeviceSession.Inbound(new DeviceSession.Received.Binary(frame.toByteArray()), reads);
+  /** Device "till" of {@code merchantId} says Hello. */
+  private static void hello(ActorRef<DeviceSession.Command> session, String merchantId) {
+    String token = tokens.mint(new DevicePrincipal(merchantId, "till"));
+    session.tell(inbound(ClientFrame.newBuilder().setHello(Hello.newBuilder().setDeviceId("till").setToken(token)).build()));
+  }
+
+  /** The merchant probe takes the session's Subscribe and answers it at seq 0. */
+  private static MerchantEntity.Subscribe subscribedAtZero(String merchantId) {
+    MerchantEntity.Subscribe subscribe = merchant.expectMessageClass(MerchantEntity.Subscribe.class, Duration.ofSeconds(20));
+    subscribe.inbox().tell(new MerchantEntity.Subscribed(merchantId, 0, 0));
+    return subscribe;
+  }
+
+  /** A frame from the socket; releasing it does nothing here (no socket to resume). */
+  private static DeviceSession.Inbound inbound(ClientFrame frame) {
+    return new DeviceSession.Inbound(new DeviceSession.Received.Binary(frame.toByteArray()), () -> {});
   }
 }
