@@ -287,10 +287,65 @@ public final class MerchantEntity
   /** Stored by the journal. */
   public sealed interface Event extends StoredEvent {}
 
-  /** One stored mutation; see {@code proto/lockstep/storage/v1/events.proto}. */
-  public record Recorded(MutationRecorded proto) implements Event {
-    public Recorded {
-      Objects.requireNonNull(proto, "proto");
+  /**
+   * One stored mutation; see {@code proto/lockstep/storage/v1/events.proto}. One just resolved
+   * carries its encoding, made once ({@link WrittenEvents}), which the journal writes as it is;
+   * one read from the journal its decoded form. Each is derived from the other when asked.
+   */
+  public static final class Recorded implements Event {
+    private final byte[] encoded; // null when read from the journal
+    private volatile MutationRecorded proto; // decoded on first use when resolved here
+
+    public Recorded(MutationRecorded proto) {
+      this.proto = Objects.requireNonNull(proto, "proto");
+      this.encoded = null;
+    }
+
+    private Recorded(byte[] encoded) {
+      this.encoded = encoded;
+    }
+
+    /** The event whose encoding is {@code encoded} (as {@link WrittenEvents} wrote it). */
+    static Recorded encoded(byte[] encoded) {
+      return new Recorded(Objects.requireNonNull(encoded, "encoded"));
+    }
+
+    public MutationRecorded proto() {
+      MutationRecorded p = proto;
+      if (p == null) {
+        try {
+          p = MutationRecorded.parseFrom(encoded);
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          throw new IllegalStateException("an event encoded here does not decode", e);
+        }
+        proto = p;
+      }
+      return p;
+    }
+
+    /** The bytes the journal stores. */
+    public byte[] toByteArray() {
+      return encoded != null ? encoded.clone() : proto.toByteArray();
+    }
+
+    /** The stored bytes without a copy, for the serializer. */
+    byte[] bytesForJournal() {
+      return encoded != null ? encoded : proto.toByteArray();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Recorded other && proto().equals(other.proto());
+    }
+
+    @Override
+    public int hashCode() {
+      return proto().hashCode();
+    }
+
+    @Override
+    public String toString() {
+      return "Recorded[" + proto() + "]";
     }
   }
 
@@ -625,10 +680,9 @@ public final class MerchantEntity
 
   private void publish(Resolver.Resolution resolution, long writeStarted) {
     long bytesIn = 0;
-    for (Event e : resolution.events()) {
-      MutationRecorded recorded = ((Recorded) e).proto();
-      if (recorded.hasConflict()) observer.conflict(merchantId, recorded.getConflict().getRule());
-      bytesIn += recorded.getMutation().getSerializedSize(); // memoized: the journal encodes it anyway
+    for (Resolver.Stored stored : resolution.stored()) {
+      stored.conflictRule().ifPresent(rule -> observer.conflict(merchantId, rule));
+      bytesIn += stored.mutationBytes();
     }
     if (subscribers.isEmpty()) {
       observer.transferred(merchantId, bytesIn, 0);

@@ -1,8 +1,8 @@
 package io.lockstep.merchant;
 
 import static io.lockstep.merchant.RecordedEvents.ack;
-import static io.lockstep.merchant.RecordedEvents.recorded;
 
+import io.lockstep.domain.Conflict;
 import io.lockstep.domain.DomainRecord;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.domain.Mutation;
@@ -17,6 +17,7 @@ import io.lockstep.serialization.DeviceProtocolMapper;
 import io.lockstep.serialization.InvalidMutationException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 
@@ -35,8 +36,11 @@ final class Resolver {
   /** The answer to one push, sent once its batch's write commits. */
   record Answer(Push push, PushResult result) {}
 
-  /** What one stored event left: the state after it, and the event as devices get it. */
-  record Stored(MerchantState state, ChangeFrames.Encoded change) {}
+  /**
+   * What one stored event left: the state after it, the event as devices get it, the rule of the
+   * conflict it resolved (if any) and the size of its encoded mutation (for the load figures).
+   */
+  record Stored(MerchantState state, ChangeFrames.Encoded change, Optional<String> conflictRule, int mutationBytes) {}
 
   /** One decided batch: {@code stored.get(i)} is what {@code events.get(i)} left. */
   record Resolution(List<Event> events, List<Stored> stored, List<Answer> answers) {
@@ -107,24 +111,25 @@ final class Resolver {
       long seq = current.headSeq() + 1;
       Outcome outcome = rules.apply(current, seq, mutation);
       if (outcome instanceof Outcome.Accepted accepted) {
-        store(outcome.state(), recorded(seq, push.deviceId(), push.authority(), wire, AckStatus.ACCEPTED,
-            accepted.record(), accepted.conflict(), nowMillis));
+        store(outcome.state(), seq, push, wire, AckStatus.ACCEPTED, accepted.record(), accepted.conflict());
         return ack(wire.getCounter(), seq, AckStatus.ACCEPTED, "");
       }
       if (outcome instanceof Outcome.Rejected rejected) {
         if (rejected.conflict().isEmpty()) return ack(wire.getCounter(), 0, AckStatus.REJECTED, rejected.reason());
         // stored for its conflict record
-        store(outcome.state(), recorded(seq, push.deviceId(), push.authority(), wire, AckStatus.REJECTED,
-            recordOf(outcome.state(), mutation), rejected.conflict(), nowMillis));
+        store(outcome.state(), seq, push, wire, AckStatus.REJECTED, recordOf(outcome.state(), mutation), rejected.conflict());
         return ack(wire.getCounter(), seq, AckStatus.REJECTED, rejected.reason());
       }
       return ack(wire.getCounter(), 0, AckStatus.DUPLICATE, "");
     }
 
-    private void store(MerchantState next, MerchantEntity.Recorded event) {
-      ChangeFrames.Encoded change = ChangeFrames.encode(event.proto()); // before anything is kept
-      events.add(event);
-      stored.add(new Stored(next, change));
+    /** Encodes the event and its change (before anything is kept: a failure stores nothing), then keeps both. */
+    private void store(MerchantState next, long seq, Push push, io.lockstep.protocol.v1.Mutation wire,
+        AckStatus status, DomainRecord record, Optional<Conflict> conflict) {
+      WrittenEvents.Written written =
+          WrittenEvents.encode(seq, push.deviceId(), push.authority(), wire, status, record, conflict, nowMillis);
+      events.add(MerchantEntity.Recorded.encoded(written.event()));
+      stored.add(new Stored(next, written.change(), conflict.map(Conflict::rule), wire.getSerializedSize()));
       current = next;
     }
   }

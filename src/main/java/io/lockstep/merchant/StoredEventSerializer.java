@@ -40,7 +40,7 @@ public final class StoredEventSerializer extends SerializerWithStringManifest {
 
   @Override
   public byte[] toBinary(Object o) {
-    if (o instanceof MerchantEntity.Recorded recorded) return recorded.proto().toByteArray();
+    if (o instanceof MerchantEntity.Recorded recorded) return recorded.bytesForJournal(); // encoded once, when resolved
     if (o instanceof MerchantState state) return MerchantStateCodec.toBytes(state);
     throw new IllegalArgumentException("not a stored type: " + o.getClass().getName());
   }
