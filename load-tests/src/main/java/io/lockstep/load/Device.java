@@ -255,7 +255,7 @@ final class Device implements WebSocket.Listener {
     ServerFrame frame;
     int size = bytes.remaining();
     try {
-      frame = ServerFrame.parseFrom(bytes);
+      frame = merchant.frames.decode(bytes);
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
       rec.error("unparsable-frame");
       return;

@@ -19,6 +19,8 @@ final class Merchant {
   final Map<String, Device> byDeviceId = new ConcurrentHashMap<>();
   final Map<String, AtomicLong> expectedStock = new ConcurrentHashMap<>();
   final Set<String> expectedOrders = ConcurrentHashMap.newKeySet();
+  /** Decodes what its devices receive, each frame of changes once ({@link SharedFrames}). */
+  final SharedFrames frames = new SharedFrames();
 
   Merchant(String id, int items) {
     this.id = id;
