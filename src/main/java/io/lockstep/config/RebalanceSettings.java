@@ -10,6 +10,7 @@ import java.time.Duration;
  *     off: by count (Pekko's default) and the rebalancer only reports
  * @param interval time between two planning rounds
  * @param maxMovesPerRound most shard moves one round starts
+ * @param maxMovesPerNode most concurrent moves into or out of one node (moves still in flight count)
  * @param coolDown a moved shard stays where it went at least this long
  * @param band the goal: every node's load at most {@code band} times the mean node load
  * @param loadHalfLife half-life of the decayed load rates
@@ -20,6 +21,7 @@ public record RebalanceSettings(
     boolean enabled,
     Duration interval,
     int maxMovesPerRound,
+    int maxMovesPerNode,
     Duration coolDown,
     double band,
     Duration loadHalfLife,
@@ -36,6 +38,7 @@ public record RebalanceSettings(
         rebalance.getBoolean("enabled"),
         LockstepSettings.positiveDuration(rebalance, "interval"),
         LockstepSettings.positive(rebalance, "max-moves-per-round"),
+        LockstepSettings.positive(rebalance, "max-moves-per-node"),
         LockstepSettings.positiveDuration(rebalance, "cool-down"),
         rebalance.getDouble("band"),
         LockstepSettings.positiveDuration(rebalance, "load-half-life"),

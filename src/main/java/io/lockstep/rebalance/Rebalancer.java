@@ -159,7 +159,8 @@ public final class Rebalancer {
     this.self = DistributedData.get(context.getSystem()).selfUniqueAddress();
     this.writeTimeout = writeTimeout;
     this.clock = clock;
-    this.planner = new ShardPlanner(settings.band(), settings.maxMovesPerRound(), settings.minMeanLoad());
+    this.planner = new ShardPlanner(settings.band(), settings.maxMovesPerRound(), settings.maxMovesPerNode(),
+        settings.minMeanLoad());
   }
 
   private Behavior<Command> behavior() {
@@ -229,7 +230,12 @@ public final class Rebalancer {
     movedAt.forEach((shard, at) -> {
       if (at.plus(settings.coolDown()).isAfter(now)) cooling.add(shard);
     });
-    return planner.plan(intended(last.layout()), pins.keySet(), cooling, last.membership());
+    Map<String, Integer> busy = new TreeMap<>();
+    inFlight.values().forEach(move -> {
+      busy.merge(move.from(), 1, Integer::sum);
+      busy.merge(move.to(), 1, Integer::sum);
+    });
+    return planner.plan(intended(last.layout()), pins.keySet(), cooling, last.membership(), busy);
   }
 
   /** The layout with every move in flight already made: the next round must not plan it twice. */

@@ -1,6 +1,7 @@
 package io.lockstep.rebalance;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -17,26 +18,41 @@ import java.util.Set;
  * load. Pinned and cooling shards never move. Each move lowers one peak and raises no node to it,
  * so max/mean never rises; once in band nothing moves.
  *
+ * <p>Per-node throttle (as Kafka Cruise Control's per-broker movement limit): a node takes part in
+ * at most {@code maxMovesPerNode} concurrent moves, into or out of it, counting the moves still in
+ * flight from earlier rounds. The shard goes to the coldest node with room left; when the hottest
+ * node has none, the round ends.
+ *
  * <p>Pure and deterministic: ties go to the smaller node name, then shard id.
  */
 public final class ShardPlanner {
   private final double band;
   private final int maxMoves;
+  private final int maxMovesPerNode;
   private final double minMeanLoad;
 
-  public ShardPlanner(double band, int maxMoves, double minMeanLoad) {
+  public ShardPlanner(double band, int maxMoves, int maxMovesPerNode, double minMeanLoad) {
     if (!(band > 1.0)) throw new IllegalArgumentException("band must be > 1: " + band);
     if (maxMoves < 1) throw new IllegalArgumentException("maxMoves < 1: " + maxMoves);
+    if (maxMovesPerNode < 1) throw new IllegalArgumentException("maxMovesPerNode < 1: " + maxMovesPerNode);
     this.band = band;
     this.maxMoves = maxMoves;
+    this.maxMovesPerNode = maxMovesPerNode;
     this.minMeanLoad = minMeanLoad;
+  }
+
+  /** A plan with no moves in flight. */
+  public Plan plan(Layout layout, Set<String> pinned, Set<String> coolingDown, Membership membership) {
+    return plan(layout, pinned, coolingDown, membership, Map.of());
   }
 
   /**
    * @param pinned shards an operator fixed to their node
    * @param coolingDown shards moved too recently to move again
+   * @param inFlight per node, the moves into or out of it started earlier and not yet done
    */
-  public Plan plan(Layout layout, Set<String> pinned, Set<String> coolingDown, Membership membership) {
+  public Plan plan(Layout layout, Set<String> pinned, Set<String> coolingDown, Membership membership,
+      Map<String, Integer> inFlight) {
     double before = layout.imbalance();
     var unsettled = membership.unsettled();
     if (unsettled.isPresent()) return Plan.hold(before, unsettled.get());
@@ -48,29 +64,35 @@ public final class ShardPlanner {
     }
     Set<String> fixed = new HashSet<>(pinned);
     fixed.addAll(coolingDown);
+    Map<String, Integer> busy = new HashMap<>(inFlight);
     List<Move> moves = new ArrayList<>();
     Layout current = layout;
     while (moves.size() < maxMoves) {
-      Move move = nextMove(current, fixed, mean);
+      Move move = nextMove(current, fixed, busy, mean);
       if (move == null) break;
       moves.add(move);
       fixed.add(move.shard());
+      busy.merge(move.from(), 1, Integer::sum);
+      busy.merge(move.to(), 1, Integer::sum);
       current = current.after(move);
     }
     return new Plan(moves, before, current.imbalance(), java.util.Optional.empty());
   }
 
-  private Move nextMove(Layout layout, Set<String> fixed, double mean) {
+  private Move nextMove(Layout layout, Set<String> fixed, Map<String, Integer> busy, double mean) {
     Map<String, Double> loads = layout.nodeLoads();
     String hottest = null;
-    String coldest = null;
     for (Map.Entry<String, Double> node : loads.entrySet()) { // sorted by name: strict comparisons keep the first
       if (hottest == null || node.getValue() > loads.get(hottest)) hottest = node.getKey();
+    }
+    String coldest = null;
+    for (Map.Entry<String, Double> node : loads.entrySet()) {
+      if (node.getKey().equals(hottest) || busy.getOrDefault(node.getKey(), 0) >= maxMovesPerNode) continue;
       if (coldest == null || node.getValue() < loads.get(coldest)) coldest = node.getKey();
     }
     double high = loads.get(hottest);
+    if (high <= band * mean || coldest == null || busy.getOrDefault(hottest, 0) >= maxMovesPerNode) return null;
     double low = loads.get(coldest);
-    if (high <= band * mean) return null;
     String best = null;
     double bestPeak = high;
     for (Map.Entry<String, Double> shard : layout.shardsByNode().get(hottest).entrySet()) {

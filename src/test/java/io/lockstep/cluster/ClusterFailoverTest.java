@@ -4,13 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lockstep.client.ClientListener;
-import io.lockstep.client.ConnectionState;
 import io.lockstep.client.LockstepClient;
-import io.lockstep.domain.Item;
-import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
-import io.lockstep.storage.v1.MutationRecorded;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,14 +20,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -64,13 +56,11 @@ class ClusterFailoverTest {
   private static final Duration FORMATION = Duration.ofSeconds(150);
   private static final Duration CONVERGENCE = Duration.ofSeconds(90);
   private static final Duration POLL = Duration.ofMillis(250);
-  private static final String STOCK = "stock";
+  private static final String STOCK = ClusterDevices.STOCK;
 
   private ProcessCluster cluster;
   private Path dir;
-  private final List<LockstepClient> clients = new ArrayList<>();
-  private final Map<String, List<String>> serverErrors = new ConcurrentHashMap<>();
-  private final List<String> refusals = new CopyOnWriteArrayList<>();
+  private ClusterDevices fleet;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private static final String SKIPPED =
@@ -88,6 +78,7 @@ class ClusterFailoverTest {
     Files.createDirectories(root);
     dir = Files.createTempDirectory(root.toAbsolutePath(), "run-");
     cluster = new ProcessCluster(3, url.get(), dir);
+    fleet = new ClusterDevices(cluster, dir, CONVERGENCE);
     cluster.startAll();
     awaitMembers(cluster.nodes(), cluster.nodes());
   }
@@ -99,10 +90,9 @@ class ClusterFailoverTest {
 
   @AfterEach
   void closeClients() {
-    clients.forEach(LockstepClient::close);
-    clients.clear();
-    serverErrors.clear();
-    refusals.clear();
+    if (fleet != null) {
+      fleet.close();
+    }
   }
 
   @AfterAll
@@ -127,19 +117,19 @@ class ClusterFailoverTest {
     String merchant = "fanout";
     List<LockstepClient> devices = new ArrayList<>();
     for (NodeProcess node : cluster.nodes()) {
-      devices.add(device(merchant, "register-" + node.index(), node));
+      devices.add(fleet.device(merchant, "register-" + node.index(), node));
     }
     for (LockstepClient device : devices) {
       assertTrue(device.awaitConnected(CONVERGENCE), device.deviceId() + " connected");
     }
-    createStockItem(devices);
+    fleet.createStockItem(devices);
     for (int i = 0; i < devices.size(); i++) {
       for (int n = 0; n < 5; n++) {
         devices.get(i).adjustStock(STOCK, i + 1);
       }
     }
     long expected = 5 * (1 + 2 + 3);
-    awaitConverged(devices, expected);
+    fleet.awaitConverged(devices, expected);
     Set<Integer> hosts = new HashSet<>();
     for (NodeProcess node : cluster.nodes()) {
       cluster.owner(node, merchant).ifPresent(owner -> hosts.add(owner.index()));
@@ -155,7 +145,7 @@ class ClusterFailoverTest {
     List<NodeProcess> survivors = List.of(cluster.node(0), cluster.node(1));
     String merchant = merchantOwnedBy(victim, "failover-");
     List<LockstepClient> devices = connectedDevices(merchant, survivors);
-    createStockItem(devices);
+    fleet.createStockItem(devices);
 
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
     ScheduledExecutorService pushers = startPushing(devices, submitted);
@@ -175,14 +165,14 @@ class ClusterFailoverTest {
       await("acks after the fail-over").atMost(CONVERGENCE).pollInterval(POLL)
           .until(() -> cluster.journal(merchant).size() > storedAtKill + 40);
     } finally {
-      stopPushing(pushers);
+      ClusterDevices.stopPushing(pushers);
     }
     long total = submitted.values().stream().mapToLong(Set::size).sum();
     System.out.printf("fail-over after SIGKILL: merchant writable again after %d ms; %d mutations pushed%n",
         failoverMillis, total);
 
-    awaitConverged(devices, total);
-    assertExactlyOnce(merchant, submitted);
+    fleet.awaitConverged(devices, total);
+    fleet.assertExactlyOnce(merchant, submitted);
     assertTrue(failoverMillis < 40_000, "served again within the fail-over budget: " + failoverMillis + " ms");
     await("the killed node removed").atMost(FORMATION).pollInterval(POLL)
         .until(() -> survivors.stream().allMatch(n -> cluster.seesExactly(n, survivors)));
@@ -193,7 +183,7 @@ class ClusterFailoverTest {
       throws InterruptedException {
     List<LockstepClient> devices = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      devices.add(device(merchant, "pos-" + i, nodes.get(i % nodes.size())));
+      devices.add(fleet.device(merchant, "pos-" + i, nodes.get(i % nodes.size())));
     }
     for (LockstepClient device : devices) {
       assertTrue(device.awaitConnected(CONVERGENCE), device.deviceId() + " connected");
@@ -222,7 +212,7 @@ class ClusterFailoverTest {
     List<NodeProcess> staying = List.of(cluster.node(0), cluster.node(2));
     String merchant = merchantOwnedBy(leaving, "handoff-");
     List<LockstepClient> devices = connectedDevices(merchant, staying);
-    createStockItem(devices);
+    fleet.createStockItem(devices);
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
     ScheduledExecutorService pushers = startPushing(devices, submitted);
     long movedMillis;
@@ -239,15 +229,15 @@ class ClusterFailoverTest {
       await("acks after the hand-off").atMost(CONVERGENCE).pollInterval(POLL)
           .until(() -> cluster.journal(merchant).size() > storedAtStop + 40);
     } finally {
-      stopPushing(pushers);
+      ClusterDevices.stopPushing(pushers);
     }
     long total = submitted.values().stream().mapToLong(Set::size).sum();
     System.out.printf("hand-off after SIGTERM: merchant writable on another node after %d ms; %d mutations%n",
         movedMillis, total);
     assertTrue(leaving.awaitExit(60).isPresent(), "the node exits after coordinated shutdown");
-    awaitConverged(devices, total);
-    assertExactlyOnce(merchant, submitted);
-    assertEquals(Map.of(), serverErrors, "no device saw an Error frame during the hand-off");
+    fleet.awaitConverged(devices, total);
+    fleet.assertExactlyOnce(merchant, submitted);
+    assertEquals(Map.of(), fleet.serverErrors(), "no device saw an Error frame during the hand-off");
     await("the stopped node left").atMost(CONVERGENCE).pollInterval(POLL)
         .until(() -> staying.stream().allMatch(n -> cluster.seesExactly(n, staying)));
 
@@ -257,29 +247,6 @@ class ClusterFailoverTest {
 
   // ---- helpers ----------------------------------------------------------------------------------
 
-  private LockstepClient device(String merchant, String deviceId, NodeProcess node) {
-    String token = cluster.mint(new DevicePrincipal(merchant, deviceId));
-    LockstepClient client = LockstepClient.builder()
-        .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
-        .deviceId(deviceId)
-        .token(() -> token)
-        .storePath(dir.resolve(merchant + "-" + deviceId + ".store"))
-        .backoff(Duration.ofMillis(100), Duration.ofSeconds(1))
-        .random(new Random(deviceId.hashCode()))
-        .listener(new ClientListener() {
-          @Override
-          public void onConnectionState(ConnectionState state, String detail) {
-            if (detail != null && detail.contains("server error")) {
-              serverErrors.computeIfAbsent(deviceId, d -> new CopyOnWriteArrayList<>()).add(detail);
-            }
-          }
-        })
-        .build();
-    clients.add(client);
-    client.start();
-    return client;
-  }
-
   /** Each device adds 1 to the stock every 50 ms; the counters of what it submitted are recorded. */
   private ScheduledExecutorService startPushing(
       List<LockstepClient> devices, Map<String, Set<Long>> submitted) {
@@ -287,67 +254,9 @@ class ClusterFailoverTest {
     for (LockstepClient device : devices) {
       Set<Long> counters = ConcurrentHashMap.newKeySet();
       submitted.put(device.deviceId(), counters);
-      pushers.scheduleAtFixedRate(() -> {
-        try {
-          counters.add(device.adjustStock(STOCK, 1));
-        } catch (RuntimeException e) {
-          // A thrown task would silently stop this device's pushes; fail the test instead.
-          refusals.add(device.deviceId() + ": " + e);
-          throw e;
-        }
-      }, 0, 50, TimeUnit.MILLISECONDS);
+      fleet.pushEvery(pushers, device, counters, Duration.ofMillis(50));
     }
     return pushers;
-  }
-
-  /** Lets a running submit finish: an interrupted one would leave its mutation's fate unknown. */
-  private static void stopPushing(ScheduledExecutorService pushers) throws InterruptedException {
-    pushers.shutdown();
-    assertTrue(pushers.awaitTermination(30, TimeUnit.SECONDS), "pushers stopped");
-  }
-
-  /** Every device settled (nothing pending, all changes applied) with the expected stock. */
-  private void awaitConverged(List<LockstepClient> devices, long stockDelta) {
-    try {
-      await("devices converge").atMost(CONVERGENCE).pollInterval(POLL).until(() -> devices.stream()
-          .allMatch(d -> d.view().settled()
-              && d.item(STOCK).map(Item::stock).orElse(-1L) == stockDelta));
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
-      String views = devices.stream()
-          .map(d -> d.deviceId() + ": " + d.view().connectionState() + " pending=" + d.view().pending()
-              + " applied=" + d.view().lastAppliedSeq() + " head=" + d.view().knownHeadSeq()
-              + " stock=" + d.item(STOCK).map(Item::stock).orElse(-1L))
-          .collect(Collectors.joining("\n"));
-      throw new AssertionError(e.getMessage() + "\nexpected stock " + stockDelta + "\n" + views
-          + "\nserver errors " + serverErrors + cluster.logTails(), e);
-    }
-  }
-
-  /** Creates the stock item through the first device and waits until every device has it. */
-  private void createStockItem(List<LockstepClient> devices) throws InterruptedException {
-    devices.get(0).upsertItem(STOCK, "Coffee", "C-1", 250L);
-    for (LockstepClient device : devices) {
-      assertTrue(device.await(v -> v.items().containsKey(STOCK) && v.pending() == 0, CONVERGENCE),
-          device.deviceId() + " knows the item");
-    }
-  }
-
-  /** Each submitted mutation is in the journal exactly once, and nothing else from these devices. */
-  private void assertExactlyOnce(String merchant, Map<String, Set<Long>> submitted) {
-    assertEquals(List.of(), refusals, "the clients accepted every mutation");
-    List<MutationRecorded> journal = cluster.journal(merchant);
-    Map<String, List<Long>> stored = journal.stream()
-        .filter(e -> submitted.containsKey(e.getDeviceId()) && e.getMutation().hasAdjustStock())
-        .collect(Collectors.groupingBy(MutationRecorded::getDeviceId,
-            Collectors.mapping(e -> e.getMutation().getCounter(), Collectors.toList())));
-    for (Map.Entry<String, Set<Long>> device : submitted.entrySet()) {
-      List<Long> counters = stored.getOrDefault(device.getKey(), List.of());
-      assertEquals(device.getValue().size(), counters.size(), device.getKey() + ": no duplicate, none lost");
-      assertEquals(device.getValue(), new HashSet<>(counters), device.getKey() + ": the same counters");
-    }
-    for (int i = 0; i < journal.size(); i++) {
-      assertEquals(i + 1, journal.get(i).getSeq(), "gap-free merchant seq");
-    }
   }
 
   /** A merchant whose entity the cluster placed on {@code node}: wakes candidates until one lands there. */
@@ -410,11 +319,6 @@ class ClusterFailoverTest {
   }
 
   private void awaitMembers(List<NodeProcess> observers, List<NodeProcess> expected) {
-    try {
-      await("cluster of " + expected.size()).atMost(FORMATION).pollInterval(Duration.ofMillis(500))
-          .until(() -> observers.stream().allMatch(n -> cluster.ready(n) && cluster.seesExactly(n, expected)));
-    } catch (org.awaitility.core.ConditionTimeoutException e) {
-      throw new AssertionError(e.getMessage() + cluster.logTails(), e);
-    }
+    cluster.awaitMembers(observers, expected, FORMATION);
   }
 }

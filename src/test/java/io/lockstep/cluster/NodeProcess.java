@@ -37,8 +37,8 @@ final class NodeProcess {
     this.log = dir.resolve("node-" + index + ".log");
   }
 
-  /** Starts the JVM with the cluster's shared environment plus this node's ports. */
-  void start(Map<String, String> sharedEnvironment) {
+  /** Starts the JVM with the cluster's shared environment and system properties plus this node's ports. */
+  void start(Map<String, String> sharedEnvironment, Map<String, String> properties) {
     if (isAlive()) {
       throw new IllegalStateException("node " + index + " is already running");
     }
@@ -48,6 +48,7 @@ final class NodeProcess {
     command.add("-XX:+UseSerialGC");
     command.add("-XX:TieredStopAtLevel=1");
     command.add("-Dlogback.configurationFile=" + mainLogbackConfig());
+    properties.forEach((path, value) -> command.add("-D" + path + "=" + value));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("io.lockstep.Main");

@@ -6,6 +6,8 @@ import com.typesafe.config.ConfigFactory;
 import io.lockstep.config.LockstepConfig;
 import io.lockstep.config.LockstepSettings;
 import io.lockstep.ops.v1.MerchantLoad;
+import io.lockstep.ops.v1.RebalanceStatus;
+import io.lockstep.ops.v1.ShardPlacement;
 import io.lockstep.persistence.SchemaMigration;
 import io.lockstep.security.OperatorPrincipal;
 import io.lockstep.security.Principal;
@@ -67,6 +69,7 @@ final class ProcessCluster implements AutoCloseable {
   private final String operatorToken;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final Map<String, String> environment = new HashMap<>();
+  private final Map<String, String> properties = new HashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   ProcessCluster(int size, String baseUrl, Path dir) {
@@ -133,7 +136,12 @@ final class ProcessCluster implements AutoCloseable {
   }
 
   void start(NodeProcess node) {
-    node.start(environment);
+    node.start(environment, properties);
+  }
+
+  /** A configuration setting every node started from now on gets as a JVM system property. */
+  void set(String path, String value) {
+    properties.put(path, value);
   }
 
   /** A token signed with the cluster's key. */
@@ -172,6 +180,16 @@ final class ProcessCluster implements AutoCloseable {
         && expected.stream().allMatch(n -> up.contains(n.address()));
   }
 
+  /** Waits until every one of {@code observers} is ready and sees exactly {@code expected} Up. */
+  void awaitMembers(List<NodeProcess> observers, List<NodeProcess> expected, Duration within) {
+    try {
+      org.awaitility.Awaitility.await("cluster of " + expected.size()).atMost(within).pollInterval(Duration.ofMillis(500))
+          .until(() -> observers.stream().allMatch(n -> ready(n) && seesExactly(n, expected)));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(e.getMessage() + logTails(), e);
+    }
+  }
+
   /** The node hosting the merchant's entity, as reported by {@code observer}; empty if none. */
   Optional<NodeProcess> owner(NodeProcess observer, String merchantId) {
     Optional<HttpResponse<String>> response =
@@ -180,17 +198,42 @@ final class ProcessCluster implements AutoCloseable {
       return Optional.empty();
     }
     MerchantLoad.Builder load = MerchantLoad.newBuilder();
-    try {
-      JsonFormat.parser().ignoringUnknownFields().merge(response.get().body(), load);
-    } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("unexpected load answer: " + response.get().body(), e);
-    }
+    parse(response, load);
     return nodes.stream().filter(n -> n.address().equals(load.getNode())).findFirst();
   }
 
   /** The raw shard placement (operator route), for diagnostics and shard counts. */
   String shardPlacement(NodeProcess observer) {
     return get(observer, "/lockstep/shards", true).map(HttpResponse::body).orElse("");
+  }
+
+  /** Shard id to the address of the node hosting it, as {@code observer} reports the placement. */
+  Map<String, String> shardOwners(NodeProcess observer) {
+    ShardPlacement.Builder placement = ShardPlacement.newBuilder();
+    parse(get(observer, "/lockstep/shards", true), placement);
+    Map<String, String> owners = new HashMap<>();
+    placement.getNodesList().forEach(n -> n.getShardsList().forEach(s -> owners.put(s.getShardId(), n.getNode())));
+    return owners;
+  }
+
+  /** The rebalancer's state ({@code GET /lockstep/rebalance}) through {@code observer}; empty if it does not answer. */
+  Optional<RebalanceStatus> rebalance(NodeProcess observer) {
+    Optional<HttpResponse<String>> response = get(observer, "/lockstep/rebalance", true);
+    if (response.isEmpty() || response.get().statusCode() != 200) {
+      return Optional.empty();
+    }
+    RebalanceStatus.Builder status = RebalanceStatus.newBuilder();
+    parse(response, status);
+    return Optional.of(status.build());
+  }
+
+  private static void parse(Optional<HttpResponse<String>> response, com.google.protobuf.Message.Builder into) {
+    String body = response.map(HttpResponse::body).orElse("");
+    try {
+      JsonFormat.parser().ignoringUnknownFields().merge(body, into);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("unexpected operator answer: " + body, e);
+    }
   }
 
   /** Every journal event of a merchant, in seq order. */

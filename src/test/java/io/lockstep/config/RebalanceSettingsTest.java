@@ -14,7 +14,7 @@ class RebalanceSettingsTest {
   @Test
   void shippedDefaultsAreOffWithTheIssuesBand() {
     RebalanceSettings settings = LockstepSettings.from(LockstepConfig.load(Map.of(), ConfigFactory.empty())).rebalance();
-    assertEquals(new RebalanceSettings(false, Duration.ofSeconds(30), 2, Duration.ofMinutes(5), 1.15,
+    assertEquals(new RebalanceSettings(false, Duration.ofSeconds(30), 2, 2, Duration.ofMinutes(5), 1.15,
         Duration.ofSeconds(60), 5.0), settings);
   }
 
@@ -25,6 +25,9 @@ class RebalanceSettingsTest {
     RebalanceSettings settings = LockstepSettings.from(config).rebalance();
     assertTrue(settings.enabled());
     assertEquals(4, settings.maxMovesPerRound());
+    assertEquals(2, settings.maxMovesPerNode());
+    var throttled = LockstepConfig.load(Map.of("LOCKSTEP_REBALANCE_MAX_MOVES_PER_NODE", "1"), ConfigFactory.empty());
+    assertEquals(1, LockstepSettings.from(throttled).rebalance().maxMovesPerNode());
   }
 
   @Test
@@ -37,9 +40,11 @@ class RebalanceSettingsTest {
   @Test
   void outOfRangeValuesAreRefusedByName() {
     var band = assertThrows(IllegalArgumentException.class, () -> RebalanceSettings.from(ConfigFactory.parseString(
-        "enabled = on, interval = 1s, max-moves-per-round = 1, cool-down = 1s, band = 1.0, load-half-life = 1s, min-mean-load = 0")));
+        "enabled = on, interval = 1s, max-moves-per-round = 1, max-moves-per-node = 1, cool-down = 1s, band = 1.0, load-half-life = 1s, min-mean-load = 0")));
     assertTrue(band.getMessage().contains("lockstep.rebalance.band"), band.getMessage());
     assertThrows(IllegalArgumentException.class, () -> RebalanceSettings.from(ConfigFactory.parseString(
-        "enabled = on, interval = 1s, max-moves-per-round = 0, cool-down = 1s, band = 1.2, load-half-life = 1s, min-mean-load = 0")));
+        "enabled = on, interval = 1s, max-moves-per-round = 0, max-moves-per-node = 1, cool-down = 1s, band = 1.2, load-half-life = 1s, min-mean-load = 0")));
+    assertThrows(IllegalArgumentException.class, () -> RebalanceSettings.from(ConfigFactory.parseString(
+        "enabled = on, interval = 1s, max-moves-per-round = 1, max-moves-per-node = 0, cool-down = 1s, band = 1.2, load-half-life = 1s, min-mean-load = 0")));
   }
 }

@@ -18,20 +18,32 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * The planner over random load maps: it never exceeds the move limit, never raises max/mean, never
- * moves a pinned or cooling shard, and, where every shard is small against the band, reaches the
- * band in at most {@code ceil(shards / maxMoves)} rounds and then stays put.
+ * The planner over random load maps: it never exceeds the move limit nor the per-node limit
+ * (counting moves in flight), never raises max/mean, never moves a pinned or cooling shard, and,
+ * where every shard is small against the band, reaches the band in at most {@code ceil(shards /
+ * min(maxMoves, maxMovesPerNode))} rounds and then stays put.
  */
 class ShardPlannerPropertiesTest {
   static final Membership SETTLED = Membership.settled("1.0.0");
 
   /** A cluster to plan for: nodes with shards, some pinned, some cooling, and the limits. */
-  record Scenario(Layout layout, Set<String> pinned, Set<String> cooling, int maxMoves, double band) {}
+  record Scenario(Layout layout, Set<String> pinned, Set<String> cooling, int maxMoves, int maxPerNode,
+      Map<String, Integer> inFlight, double band) {}
 
   /** Up to 40 shards of load 0..100 on 1..6 nodes, some pinned, some cooling. */
   @Provide
   Arbitrary<Scenario> clusters() {
     return scenarios(1, 6, Arbitraries.doubles().between(0, 100).ofScale(2).list().ofMaxSize(40), 5, 1.01, 2.0, true);
+  }
+
+  /** Like {@link #clusters()}, with some moves of earlier rounds still in flight. */
+  @Provide
+  Arbitrary<Scenario> busyClusters() {
+    return Combinators.combine(clusters(), Arbitraries.randoms()).as((c, random) -> {
+      Map<String, Integer> inFlight = new TreeMap<>();
+      c.layout().shardsByNode().keySet().forEach(node -> inFlight.put(node, random.nextInt(c.maxPerNode() + 1)));
+      return new Scenario(c.layout(), c.pinned(), c.cooling(), c.maxMoves(), c.maxPerNode(), inFlight, c.band());
+    });
   }
 
   /** Many small shards (load 0..1), nothing pinned or cooling. */
@@ -46,6 +58,7 @@ class ShardPlannerPropertiesTest {
     return Combinators.combine(Arbitraries.integers().between(minNodes, maxNodes), loads, Arbitraries.randoms(),
             Arbitraries.integers().between(1, maxMoves), Arbitraries.doubles().between(minBand, maxBand))
         .as((n, shardLoads, random, moves, band) -> {
+          int perNode = 1 + random.nextInt(moves + 1); // sometimes tighter than the round's limit, sometimes not
           Map<String, Map<String, Double>> byNode = emptyNodes(n);
           Set<String> pinned = new HashSet<>();
           Set<String> cooling = new HashSet<>();
@@ -57,13 +70,13 @@ class ShardPlannerPropertiesTest {
             if (flag == 0) pinned.add(shard);
             if (flag == 1) cooling.add(shard);
           }
-          return new Scenario(new Layout(byNode), pinned, cooling, moves, band);
+          return new Scenario(new Layout(byNode), pinned, cooling, moves, perNode, Map.of(), band);
         });
   }
 
   @Property(tries = 500)
   void neverExceedsTheMoveLimitNorRaisesMaxOverMean(@ForAll("clusters") Scenario c) {
-    Plan plan = planner(c).plan(c.layout(), c.pinned(), c.cooling(), SETTLED);
+    Plan plan = plan(c);
     assertTrue(plan.moves().size() <= c.maxMoves(), plan.toString());
     Layout after = c.layout();
     for (Move move : plan.moves()) {
@@ -78,8 +91,24 @@ class ShardPlannerPropertiesTest {
   }
 
   @Property(tries = 500)
-  void pinnedAndCoolingShardsNeverMove(@ForAll("clusters") Scenario c) {
-    Plan plan = planner(c).plan(c.layout(), c.pinned(), c.cooling(), SETTLED);
+  void neverRaisesMaxOverMeanWithMovesInFlight(@ForAll("busyClusters") Scenario c) {
+    neverExceedsTheMoveLimitNorRaisesMaxOverMean(c);
+  }
+
+  @Property(tries = 500)
+  void noNodeTakesPartInMoreConcurrentMovesThanItsLimit(@ForAll("busyClusters") Scenario c) {
+    Map<String, Integer> concurrent = new TreeMap<>(c.inFlight());
+    for (Move move : plan(c).moves()) {
+      concurrent.merge(move.from(), 1, Integer::sum);
+      concurrent.merge(move.to(), 1, Integer::sum);
+    }
+    concurrent.forEach((node, moves) -> assertTrue(moves <= c.maxPerNode(),
+        node + " in " + moves + " moves, limit " + c.maxPerNode() + ", in flight " + c.inFlight()));
+  }
+
+  @Property(tries = 500)
+  void pinnedAndCoolingShardsNeverMove(@ForAll("busyClusters") Scenario c) {
+    Plan plan = plan(c);
     for (Move move : plan.moves()) {
       assertTrue(!c.pinned().contains(move.shard()) && !c.cooling().contains(move.shard()), move.toString());
     }
@@ -88,13 +117,13 @@ class ShardPlannerPropertiesTest {
   @Property(tries = 500)
   void withinTheBandNothingMoves(@ForAll("clusters") Scenario c) {
     double band = Math.max(c.band(), c.layout().imbalance() * (1 + 1e-9)); // the layout is in band
-    assertEquals(List.of(), new ShardPlanner(band, c.maxMoves(), 0).plan(c.layout(), c.pinned(), c.cooling(), SETTLED).moves());
+    assertEquals(List.of(), new ShardPlanner(band, c.maxMoves(), c.maxPerNode(), 0).plan(c.layout(), c.pinned(), c.cooling(), SETTLED).moves());
   }
 
   @Property(tries = 300)
-  void theSamePictureGivesTheSamePlan(@ForAll("clusters") Scenario c) {
-    assertEquals(planner(c).plan(c.layout(), c.pinned(), c.cooling(), SETTLED),
-        planner(c).plan(new Layout(new HashMap<>(c.layout().shardsByNode())), Set.copyOf(c.pinned()), c.cooling(), SETTLED));
+  void theSamePictureGivesTheSamePlan(@ForAll("busyClusters") Scenario c) {
+    assertEquals(plan(c), planner(c).plan(new Layout(new HashMap<>(c.layout().shardsByNode())), Set.copyOf(c.pinned()),
+        c.cooling(), SETTLED, new HashMap<>(c.inFlight())));
   }
 
   @Property(tries = 300)
@@ -106,8 +135,11 @@ class ShardPlannerPropertiesTest {
         .mapToDouble(Double::doubleValue).max().orElse(0);
     // Widen the band where needed so that every shard is at most (band - 1) x mean / 2.
     double band = Math.max(c.band(), 1 + 2 * largest / mean);
-    ShardPlanner planner = new ShardPlanner(band, c.maxMoves(), 0);
-    int bound = (shards + c.maxMoves() - 1) / c.maxMoves();
+    ShardPlanner planner = new ShardPlanner(band, c.maxMoves(), c.maxPerNode(), 0);
+    // A round that stops short of min(maxMoves, maxPerNode) moves is in band: the coldest node has
+    // room until then, and every shard fits on it.
+    int perRound = Math.min(c.maxMoves(), c.maxPerNode());
+    int bound = (shards + perRound - 1) / perRound;
     Set<String> cooling = new HashSet<>(); // a moved shard cools for the rest of the run
     int rounds = 0;
     while (layout.imbalance() > band && rounds < bound) {
@@ -123,7 +155,11 @@ class ShardPlannerPropertiesTest {
   }
 
   private static ShardPlanner planner(Scenario c) {
-    return new ShardPlanner(c.band(), c.maxMoves(), 0);
+    return new ShardPlanner(c.band(), c.maxMoves(), c.maxPerNode(), 0);
+  }
+
+  private static Plan plan(Scenario c) {
+    return planner(c).plan(c.layout(), c.pinned(), c.cooling(), SETTLED, c.inFlight());
   }
 
   private static Map<String, Map<String, Double>> emptyNodes(int n) {

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 class ShardPlannerTest {
   static final Membership SETTLED = Membership.settled("1.0.0");
-  final ShardPlanner planner = new ShardPlanner(1.15, 2, 1.0);
+  final ShardPlanner planner = new ShardPlanner(1.15, 2, 2, 1.0);
 
   static Layout skewed() {
     return new Layout(Map.of(
@@ -25,7 +25,7 @@ class ShardPlannerTest {
   void movesTheShardThatBestEvensTheHottestAndColdestNodes() {
     Plan plan = planner.plan(skewed(), Set.of(), Set.of(), SETTLED);
     // a=100, b=10, c=0, mean 36.7: shard 1 (40) to c, then a=60, b=10 -> shard 2 (30) to b.
-    assertEquals(List.of("1:a->c", "2:a->b"), plan.moves().stream().map(m -> m.shard() + ":" + m.from() + "->" + m.to()).toList());
+    assertEquals(List.of("1:a->c", "2:a->b"), moves(plan));
     assertEquals(100 / (110 / 3.0), plan.imbalanceBefore(), 1e-9);
     assertEquals(40 / (110 / 3.0), plan.imbalanceAfter(), 1e-9);
     assertTrue(plan.moves().get(0).reason().contains("a at 2.73 x mean load"), plan.moves().get(0).reason());
@@ -36,6 +36,20 @@ class ShardPlannerTest {
   void pinnedAndCoolingShardsStay() {
     Plan plan = planner.plan(skewed(), Set.of("1"), Set.of("2"), SETTLED);
     assertEquals(List.of("3", "4"), plan.moves().stream().map(Move::shard).toList());
+  }
+
+  @Test
+  void aNodeTakesPartInAtMostMaxMovesPerNodeConcurrentMoves() {
+    // One move per node: after shard 1 goes a->c, a may not hand off a second shard this round.
+    assertEquals(List.of("1:a->c"), moves(new ShardPlanner(1.15, 2, 1, 1.0).plan(skewed(), Set.of(), Set.of(), SETTLED)));
+    // c still takes in two earlier moves: the coldest node with room is b; then a=60, b=50 and nothing fits.
+    assertEquals(List.of("1:a->b"), moves(planner.plan(skewed(), Set.of(), Set.of(), SETTLED, Map.of("c", 2))));
+    assertEquals(List.of(), moves(planner.plan(skewed(), Set.of(), Set.of(), SETTLED, Map.of("a", 2))),
+        "the hottest node is handing off two shards already");
+  }
+
+  private static List<String> moves(Plan plan) {
+    return plan.moves().stream().map(m -> m.shard() + ":" + m.from() + "->" + m.to()).toList();
   }
 
   @Test
@@ -74,7 +88,8 @@ class ShardPlannerTest {
 
   @Test
   void limitsAreChecked() {
-    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.0, 2, 0));
-    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.15, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.0, 2, 2, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.15, 0, 2, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ShardPlanner(1.15, 2, 0, 0));
   }
 }

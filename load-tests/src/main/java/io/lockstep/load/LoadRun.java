@@ -45,10 +45,11 @@ public final class LoadRun {
   private final SameRunBaselines baselines = new SameRunBaselines(this);
   TokenService tokens;
   String serviceToken;
-  private Map<String, String> serverEnv = new HashMap<>();
-  final List<ServerProcess> servers = new ArrayList<>();
-  private List<URI> targets = new ArrayList<>();
+  private final Map<String, String> serverEnv = new HashMap<>();
+  final List<ServerProcess> servers = new java.util.concurrent.CopyOnWriteArrayList<>(); // skew restarts its cluster
+  final List<URI> targets = new ArrayList<>();
   String dbUrl;
+  private String httpBase;
   String dbUser = "";
   String dbPassword = "";
 
@@ -68,7 +69,7 @@ public final class LoadRun {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
-      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos [--duration S] [--out DIR]"
+      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos|skew [--duration S] [--out DIR]"
           + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]"
           + " (fanout: [--rates R1,R2,…] [--step-seconds S] [--warmup-seconds S] [--drain-seconds S])");
       System.exit(2);
@@ -110,6 +111,7 @@ public final class LoadRun {
         case "fanout" -> new FanoutScenario(this).run();
         case "reconnect-storm" -> new ReconnectStormScenario(this).run();
         case "idle" -> new IdleScenario(this).run();
+        case "skew" -> new SkewScenario(this).run();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
       if (!"idle".equals(scenario)) baselines.storage();
@@ -182,7 +184,7 @@ public final class LoadRun {
     serverEnv.put("LOCKSTEP_REMOTE_PORT", String.valueOf(freePort()));
     // Figures must not depend on the sessions' keep-alive policy during short runs.
     serverEnv.put("LOCKSTEP_DEVICE_IDLE_TIMEOUT", "600s");
-    if ("chaos".equals(scenario) && !opts.containsKey("target")) opts.put("db", "postgres");
+    if (List.of("chaos", "skew").contains(scenario) && !opts.containsKey("target")) opts.put("db", "postgres");
     if ("postgres".equals(opts.get("db"))) {
       dbUrl = Optional.ofNullable(System.getenv("LOCKSTEP_DB_URL")).orElse("jdbc:postgresql://127.0.0.1:5432/lockstep");
       dbUser = Optional.ofNullable(System.getenv("LOCKSTEP_DB_USER")).orElse("lockstep");
@@ -209,8 +211,8 @@ public final class LoadRun {
     tokens = TokenService.create(LockstepSettings.from(config).tokens());
     serviceToken = tokens.mint(new ServicePrincipal("load-test", Optional.empty()));
     if ("chaos".equals(scenario) && !opts.containsKey("target")) {
-      startCluster(intOpt("nodes", 3));
-    } else if (!opts.containsKey("target")) {
+      startCluster(intOpt("nodes", 3), Map.of());
+    } else if (!opts.containsKey("target") && !"skew".equals(scenario)) { // skew starts its own clusters
       int http = freePort();
       int device = freePort();
       ServerProcess server = new ServerProcess(jar, out, "node-1", http, device, freePort(), serverEnv,
@@ -227,13 +229,14 @@ public final class LoadRun {
    * A local cluster: every node on its own remoting, HTTP and management port, the first two as
    * seed nodes, one shared signing key and one PostgreSQL journal.
    */
-  private void startCluster(int nodes) throws Exception {
+  void startCluster(int nodes, Map<String, String> extraEnv) throws Exception {
     List<Integer> remote = new ArrayList<>();
     for (int i = 0; i < nodes; i++) remote.add(freePort());
     String seeds = "127.0.0.1:" + remote.get(0) + (nodes > 1 ? ",127.0.0.1:" + remote.get(1) : "");
     List<Map<String, Object>> described = new ArrayList<>();
     for (int i = 0; i < nodes; i++) {
       Map<String, String> env = new HashMap<>(serverEnv);
+      env.putAll(extraEnv);
       env.put("LOCKSTEP_REMOTE_PORT", String.valueOf(remote.get(i)));
       env.put("LOCKSTEP_SEED_NODES", seeds);
       env.put("LOCKSTEP_DATA_DIR", out.resolve("data/node-" + (i + 1)).toString());
@@ -250,8 +253,6 @@ public final class LoadRun {
     for (ServerProcess s : servers) s.awaitReady(Duration.ofSeconds(180));
     summary.put("cluster", described);
   }
-
-  private String httpBase;
 
   /** The product API of the first node. */
   String httpBase() {

@@ -70,6 +70,7 @@ final class Report {
       }
     }
     if (summary.get("steps") instanceof List<?> steps && !steps.isEmpty()) steps(b, steps, summary);
+    if (summary.get("node_load_charts") instanceof Map<?, ?> charts) nodeLoads(b, charts);
     List<double[]> t;
     synchronized (rec) {
       t = List.copyOf(rec.timeline);
@@ -90,6 +91,21 @@ final class Report {
     row(b, "catch-up (ms)", rec.catchUpTotal, ps);
     b.append("</table><h2>summary.json</h2><pre>").append(esc(json(summary))).append("</pre></body></html>\n");
     return b.toString();
+  }
+
+  /** skew: each node's load and max/mean over time, per run, from the rebalancer's samples. */
+  private static void nodeLoads(StringBuilder b, Map<?, ?> charts) {
+    for (Map.Entry<?, ?> run : charts.entrySet()) {
+      Map<?, ?> timeline = (Map<?, ?>) run.getValue();
+      List<?> nodes = (List<?>) timeline.get("nodes");
+      List<double[]> rows = ((List<?>) timeline.get("samples")).stream()
+          .map(r -> ((List<?>) r).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray()).toList();
+      int[] columns = java.util.stream.IntStream.rangeClosed(1, nodes.size()).toArray();
+      String[] names = nodes.stream().map(n -> String.valueOf(n).replaceFirst(".*@", "")).toArray(String[]::new);
+      b.append("<h2>Node load (mutations + deliveries /s), ").append(esc(String.valueOf(run.getKey()))).append("</h2>")
+          .append(chart(rows, columns, names, ""))
+          .append(chart(rows, new int[] {nodes.size() + 1}, new String[] {"max/mean"}, ""));
+    }
   }
 
   /** Stepped scenarios (fanout): fan-out p99 against offered rate, the knee, a row per step. */
