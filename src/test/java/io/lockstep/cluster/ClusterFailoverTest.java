@@ -9,13 +9,9 @@ import io.lockstep.client.ConnectionState;
 import io.lockstep.client.LockstepClient;
 import io.lockstep.domain.Item;
 import io.lockstep.security.DevicePrincipal;
-import io.lockstep.security.ServicePrincipal;
 import io.lockstep.storage.v1.MutationRecorded;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +67,6 @@ class ClusterFailoverTest {
   private final List<LockstepClient> clients = new ArrayList<>();
   private final Map<String, List<String>> serverErrors = new ConcurrentHashMap<>();
   private final List<String> refusals = new CopyOnWriteArrayList<>();
-  private final HttpClient http = HttpClient.newHttpClient();
 
   private static final String SKIPPED =
       "SKIPPED: the multi-process cluster suite needs a shared PostgreSQL journal; "
@@ -153,7 +148,7 @@ class ClusterFailoverTest {
   void killingTheOwnerUnderLoadLosesNoAcknowledgedMutation() throws Exception {
     NodeProcess victim = cluster.node(2);
     List<NodeProcess> survivors = List.of(cluster.node(0), cluster.node(1));
-    String merchant = merchantOwnedBy(victim, "failover-");
+    String merchant = cluster.merchantOwnedBy(victim, "failover-");
     List<LockstepClient> devices = connectedDevices(merchant, survivors);
     createStockItem(devices);
 
@@ -207,7 +202,7 @@ class ClusterFailoverTest {
     NodeProcess returning = cluster.node(2);
     // Enough shards for the allocation strategy to move some to the empty node.
     for (int i = 0; i < 12; i++) {
-      touch(cluster.node(i % 2), "spread-" + i);
+      cluster.touch(cluster.node(i % 2), "spread-" + i);
     }
     cluster.start(returning);
     awaitMembers(cluster.nodes(), cluster.nodes());
@@ -220,7 +215,7 @@ class ClusterFailoverTest {
   void sigtermHandsShardsOffWithoutErrorsToDevices() throws Exception {
     NodeProcess leaving = cluster.node(1);
     List<NodeProcess> staying = List.of(cluster.node(0), cluster.node(2));
-    String merchant = merchantOwnedBy(leaving, "handoff-");
+    String merchant = cluster.merchantOwnedBy(leaving, "handoff-");
     List<LockstepClient> devices = connectedDevices(merchant, staying);
     createStockItem(devices);
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
@@ -347,54 +342,6 @@ class ClusterFailoverTest {
     }
     for (int i = 0; i < journal.size(); i++) {
       assertEquals(i + 1, journal.get(i).getSeq(), "gap-free merchant seq");
-    }
-  }
-
-  /** A merchant whose entity the cluster placed on {@code node}: wakes candidates until one lands there. */
-  private String merchantOwnedBy(NodeProcess node, String prefix) {
-    Map<String, Integer> tried = new HashMap<>();
-    for (int i = 0; i < 60; i++) {
-      String merchant = prefix + i;
-      touch(cluster.nodes().stream().filter(n -> n != node && n.isAlive()).findFirst().orElseThrow(), merchant);
-      Optional<NodeProcess> owner = Optional.empty();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (owner.isEmpty() && System.nanoTime() < deadline) {
-        owner = cluster.owner(cluster.node(0).isAlive() ? cluster.node(0) : node, merchant);
-        if (owner.isEmpty()) {
-          sleepBriefly();
-        }
-      }
-      if (owner.filter(o -> o == node).isPresent()) {
-        return merchant;
-      }
-      tried.put(merchant, owner.map(NodeProcess::index).orElse(-1));
-    }
-    throw new AssertionError("no merchant landed on " + node + ": " + tried + cluster.logTails());
-  }
-
-  /** Starts the merchant's entity with a product-API read through {@code node}. */
-  private void touch(NodeProcess node, String merchant) {
-    String token = cluster.mint(new ServicePrincipal("cluster-test", Optional.empty()));
-    HttpRequest request = HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + node.httpPort() + "/v1/merchants/" + merchant + "/items"))
-        .header("Authorization", "Bearer " + token)
-        .timeout(Duration.ofSeconds(15))
-        .GET()
-        .build();
-    await("product API answers for " + merchant).atMost(CONVERGENCE).pollInterval(POLL).until(() -> {
-      try {
-        return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (IOException e) {
-        return false;
-      }
-    });
-  }
-
-  private static void sleepBriefly() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 

@@ -25,9 +25,14 @@ public final class FaultyProxy implements AutoCloseable {
   private volatile boolean closed;
 
   public FaultyProxy(int targetPort) {
+    this(InetAddress.getLoopbackAddress(), targetPort);
+  }
+
+  /** A proxy listening on {@code bind} (any free port) for the loopback server at {@code targetPort}. */
+  public FaultyProxy(InetAddress bind, int targetPort) {
     this.targetPort = targetPort;
     try {
-      this.listener = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+      this.listener = new ServerSocket(0, 200, bind);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
