@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lockstep.testing.FaultWorkload;
 import io.lockstep.testing.FaultyProxy;
 import io.lockstep.testing.ReconnectingDevice;
 import io.lockstep.testing.TestDevice;
@@ -107,9 +108,9 @@ class ClusterFaultsTest {
   @Order(1)
   void aNodeFrozenForTenSecondsLosesNothingAndItsDevicesResendElsewhere() throws Exception {
     NodeProcess victim = cluster.node(VICTIM);
-    FaultWorkload owned = new FaultWorkload(cluster, cluster.merchantOwnedBy(victim, "pause-"), DEVICES_PER_NODE, SILENCE);
+    FaultWorkload owned = workload(cluster.merchantOwnedBy(victim, "pause-"), DEVICES_PER_NODE, SILENCE);
     FaultWorkload elsewhere =
-        new FaultWorkload(cluster, cluster.merchantOwnedBy(cluster.node(0), "gateway-"), DEVICES_PER_NODE, SILENCE);
+        workload(cluster.merchantOwnedBy(cluster.node(0), "gateway-"), DEVICES_PER_NODE, SILENCE);
     workloads.addAll(List.of(owned, elsewhere));
     owned.start();
     elsewhere.start();
@@ -132,7 +133,7 @@ class ClusterFaultsTest {
         (owned.firstAckAfter(resumedAt).orElseThrow() - resumedAt) / 1_000_000,
         elsewhere.acksAfter(pausedAt) - elsewhere.acksAfter(resumedAt));
     for (FaultWorkload workload : workloads) {
-      Verdict verdict = workload.verdict(cluster, cluster.node(0));
+      Verdict verdict = verdict(workload, cluster.node(0));
       System.out.println("SIGSTOP: " + verdict);
       assertTrue(verdict.ok(), () -> verdict + cluster.logTails());
     }
@@ -150,7 +151,7 @@ class ClusterFaultsTest {
     NodeProcess victim = cluster.node(VICTIM);
     List<NodeProcess> majority = List.of(cluster.node(0), cluster.node(1));
     String merchant = cluster.merchantOwnedBy(victim, "cut-");
-    FaultWorkload workload = new FaultWorkload(cluster, merchant, DEVICES_PER_NODE, SILENCE);
+    FaultWorkload workload = workload(merchant, DEVICES_PER_NODE, SILENCE);
     workloads.add(workload);
     workload.start();
     awaitAcks(workload, "acks before the partition", 0, 30);
@@ -173,7 +174,7 @@ class ClusterFaultsTest {
     }
     workload.stop();
 
-    Verdict verdict = workload.verdict(cluster, majority.get(0));
+    Verdict verdict = verdict(workload, majority.get(0));
     System.out.println("partition: " + verdict);
     assertTrue(verdict.ok(), () -> verdict + cluster.logTails());
     assertSingleWriter(merchant, cutAtMillis, victim.exitedAtMillis());
@@ -221,6 +222,16 @@ class ClusterFaultsTest {
       assertTrue(nodes.apply(device).stream().anyMatch(uri -> !uri.equals(victimUri)),
           device.deviceId() + " of the faulty node moved to another node: " + nodes.apply(device));
     }
+  }
+
+  private FaultWorkload workload(String merchant, int perNode, Duration silence) {
+    List<URI> nodes = cluster.nodes().stream().map(n -> TestDevice.uri(n.host(), n.devicePort())).toList();
+    return new FaultWorkload(nodes, cluster::mint, merchant, perNode, silence);
+  }
+
+  private Verdict verdict(FaultWorkload workload, NodeProcess observer) throws InterruptedException {
+    return workload.verdict(ClusterRecords.headSeq(cluster, observer, workload.merchant()),
+        history -> ClusterRecords.record(cluster, observer, workload.merchant(), history));
   }
 
   private void closeWorkloads() {

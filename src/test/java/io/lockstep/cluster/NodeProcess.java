@@ -121,15 +121,7 @@ final class NodeProcess {
   }
 
   private void signal(String name) {
-    try {
-      Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
-      if (kill.waitFor() != 0) throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    io.lockstep.testing.RelayProcess.signal(process.pid(), name);
   }
 
   /** Wall-clock time (epoch ms) the last started process ended; 0 while it runs. */

@@ -1,11 +1,8 @@
-package io.lockstep.cluster;
+package io.lockstep.testing;
 
 import io.lockstep.protocol.v1.Ack;
 import io.lockstep.protocol.v1.AckStatus;
 import io.lockstep.security.DevicePrincipal;
-import io.lockstep.testing.Mutations;
-import io.lockstep.testing.ReconnectingDevice;
-import io.lockstep.testing.TestDevice;
 import io.lockstep.testing.history.History;
 import io.lockstep.testing.history.HistoryChecker;
 import io.lockstep.testing.history.Verdict;
@@ -15,16 +12,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * The devices of one merchant during a cluster fault, each adding 1 to one item's stock in a
+ * The devices of one merchant during a fault (a node or the database frozen, down or cut off), each adding 1 to one item's stock in a
  * closed loop on its own thread, as a till does: push, wait for the answer (reconnecting to the
  * next node and resending when refused, dropped, or met with silence), push the next. Everything
  * they push, are acknowledged and receive goes into one {@link History}; {@link #verdict} adds the
  * server's side and asks the {@link HistoryChecker}.
  */
-final class FaultWorkload {
-  static final String ITEM = "stock";
+public final class FaultWorkload {
+  public static final String ITEM = "stock";
   private static final Duration PATIENCE = Duration.ofSeconds(120);
   private static final Duration BETWEEN_PUSHES = Duration.ofMillis(50);
 
@@ -37,21 +36,22 @@ final class FaultWorkload {
   private volatile boolean running;
 
   /**
-   * {@code perNode} devices connected first to each node of {@code cluster}; a device gives up on a
-   * connection that stays silent for {@code silence}.
+   * {@code perNode} devices of {@code merchant} connected first to each of {@code nodes} (device
+   * WebSocket URIs), with tokens from {@code mint}; a device gives up on a connection that stays
+   * silent for {@code silence}.
    */
-  FaultWorkload(ProcessCluster cluster, String merchant, int perNode, Duration silence) {
-    this.merchant = merchant;
-    List<URI> nodes = cluster.nodes().stream().map(n -> TestDevice.uri(n.host(), n.devicePort())).toList();
+  public FaultWorkload(List<URI> nodes, Function<DevicePrincipal, String> mint, String merchant, int perNode,
+      Duration silence) {
     for (int i = 0; i < perNode * nodes.size(); i++) {
       String id = "till-" + i;
-      devices.add(new ReconnectingDevice(nodes, i % nodes.size(), id, cluster.mint(new DevicePrincipal(merchant, id)),
+      devices.add(new ReconnectingDevice(nodes, i % nodes.size(), id, mint.apply(new DevicePrincipal(merchant, id)),
           history, silence));
     }
+    this.merchant = merchant;
   }
 
   /** Creates the item, then starts every device's loop. */
-  void start() throws InterruptedException {
+  public void start() throws InterruptedException {
     devices.get(0).push(Mutations.upsertItem(1, ITEM, "Coffee", 250), PATIENCE);
     running = true;
     for (int d = 0; d < devices.size(); d++) {
@@ -81,17 +81,17 @@ final class FaultWorkload {
   }
 
   /** Acks (accepted or duplicate) the devices got after {@code nanos} (System.nanoTime). */
-  long acksAfter(long nanos) {
+  public long acksAfter(long nanos) {
     return ackedAtNanos.stream().filter(t -> t > nanos).count();
   }
 
   /** The first ack after {@code nanos}, or empty. */
-  java.util.OptionalLong firstAckAfter(long nanos) {
+  public java.util.OptionalLong firstAckAfter(long nanos) {
     return ackedAtNanos.stream().mapToLong(Long::longValue).filter(t -> t > nanos).min();
   }
 
   /** Stops every loop after its current push is answered; fails if a device got no answer or a refusal. */
-  void stop() throws InterruptedException {
+  public void stop() throws InterruptedException {
     running = false;
     for (Thread thread : threads) thread.join(PATIENCE.toMillis() + 10_000);
     if (!failures.isEmpty()) {
@@ -101,25 +101,28 @@ final class FaultWorkload {
     }
   }
 
-  List<ReconnectingDevice> devices() {
+  public List<ReconnectingDevice> devices() {
     return devices;
   }
 
+  public String merchant() {
+    return merchant;
+  }
+
   /**
-   * Once every device has caught up with the head read through {@code observer}: the checker's
-   * verdict over what the devices saw and the server's order and state.
+   * Once every device has caught up with the merchant's {@code head}: the checker's verdict over
+   * what the devices saw and the server's side, which {@code serverSide} records (order and state).
    */
-  Verdict verdict(ProcessCluster cluster, NodeProcess observer) throws InterruptedException {
-    long head = ClusterRecords.headSeq(cluster, observer, merchant);
+  public Verdict verdict(long head, Consumer<History> serverSide) throws InterruptedException {
     for (ReconnectingDevice device : devices) {
       device.awaitSeq(head, PATIENCE);
       history.finalReplica(device.deviceId(), device.records());
     }
-    ClusterRecords.record(cluster, observer, merchant, history);
+    serverSide.accept(history);
     return HistoryChecker.check(history);
   }
 
-  void close() {
+  public void close() {
     running = false;
     devices.forEach(ReconnectingDevice::close);
   }
