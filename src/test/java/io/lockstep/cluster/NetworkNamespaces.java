@@ -25,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * and so the test's devices and the database, stay reachable); {@link #heal} removes them.
  * Needs root (CAP_NET_ADMIN), iproute2 and iptables; without them the constructor fails, naming
  * the command that could not run. ({@code tc netem} does not work in this kernel, hence iptables.)
+ * Public for {@code load-tests/run chaos --fault partition}.
  */
-final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable {
+public final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable {
   static final String NEEDS =
       "the partition tests need root (CAP_NET_ADMIN), iproute2 ('ip netns') and iptables; .ci/run runs as root "
           + "and installs iptables where missing";
@@ -37,7 +38,7 @@ final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable
   private final List<String> created = new ArrayList<>();
   private boolean bridgeCreated;
 
-  NetworkNamespaces(int size) {
+  public NetworkNamespaces(int size) {
     Random random = new Random();
     this.id = "lsf" + Integer.toString(1000 + random.nextInt(9000));
     this.subnet = freeSubnet(random);
@@ -66,11 +67,11 @@ final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable
   }
 
   /** The host's address on the bridge: what the nodes reach the test and the database relay at. */
-  String hostAddress() {
+  public String hostAddress() {
     return "10.231." + subnet + ".1";
   }
 
-  InetAddress hostInetAddress() {
+  public InetAddress hostInetAddress() {
     try {
       return InetAddress.getByName(hostAddress());
     } catch (UnknownHostException e) {
@@ -83,7 +84,7 @@ final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable
     return address(node);
   }
 
-  String address(int node) {
+  public String address(int node) {
     return "10.231." + subnet + "." + (10 + node);
   }
 
@@ -94,7 +95,7 @@ final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable
   }
 
   /** Drops every packet between {@code node} and the other nodes, both ways; the host stays reachable. */
-  void isolate(int node) {
+  public void isolate(int node) {
     for (int other = 0; other < size; other++) {
       if (other == node) continue;
       inside(node, "iptables", "-A", "INPUT", "-s", address(other), "-j", "DROP");
@@ -103,7 +104,7 @@ final class NetworkNamespaces implements ProcessCluster.Placement, AutoCloseable
   }
 
   /** Removes the rules of {@link #isolate}. */
-  void heal(int node) {
+  public void heal(int node) {
     inside(node, "iptables", "-F", "INPUT");
     inside(node, "iptables", "-F", "OUTPUT");
   }
