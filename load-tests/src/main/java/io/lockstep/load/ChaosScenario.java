@@ -176,7 +176,7 @@ final class ChaosScenario implements MixedLoadScenario.Disturbance {
 
   /** Every merchant's history, with the server's change feed and state, through the checker. */
   private void judge(List<Merchant> fleet) {
-    HttpApi http = new HttpApi(run.servers.get(0).httpPort);
+    HttpApi http = new HttpApi(run.servers.get(0).host, run.servers.get(0).httpPort);
     Map<String, Long> kinds = new LinkedHashMap<>();
     List<String> shown = new ArrayList<>();
     int invalid = 0;
