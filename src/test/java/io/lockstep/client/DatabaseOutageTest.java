@@ -7,9 +7,13 @@ import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
-import io.lockstep.testing.FaultyProxy;
+import io.lockstep.testing.FaultWorkload;
 import io.lockstep.testing.HttpApi;
+import io.lockstep.testing.RelayProcess;
+import io.lockstep.testing.ServerRecords;
 import io.lockstep.testing.TestDatabase;
+import io.lockstep.testing.TestDevice;
+import io.lockstep.testing.history.Verdict;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -33,10 +37,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * PostgreSQL down for 10 s, and separately frozen for 10 s (a proxy between node and database
- * that cuts every connection, or lets nothing through, like SIGSTOP), while three devices keep
- * writing: the devices hear {@code unavailable} rather than hang, the node serves again within
- * 5 s of the database returning, and every mutation the devices made is stored exactly once.
+ * PostgreSQL down for 10 s, and separately frozen for 10 s, while devices keep writing: the
+ * database is reached through a relay process ({@link RelayProcess}) that the test SIGKILLs (every
+ * connection reset, new ones refused) or SIGSTOPs (nothing answered) and brings back. The devices
+ * hear {@code unavailable} rather than hang, the node serves again within 5 s of the database
+ * returning, and every mutation the devices made is stored exactly once: three {@link
+ * LockstepClient}s of one merchant count their stock, and the devices of a second merchant record a
+ * history that the {@link io.lockstep.testing.history.HistoryChecker} judges.
  * PostgreSQL only: runs in the {@code -Ppostgres} stage of {@code .ci/run}.
  */
 @Tag("postgres")
@@ -46,7 +53,7 @@ class DatabaseOutageTest {
   private static final Duration OUTAGE = Duration.ofSeconds(10);
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(4);
   static TestDatabase database;
-  static FaultyProxy proxy;
+  static RelayProcess relay;
   static LockstepNode node;
   static HttpApi http;
 
@@ -59,8 +66,8 @@ class DatabaseOutageTest {
     String url = database.config().getString("lockstep.database.url");
     Matcher port = Pattern.compile("//([^:/]+):(\\d+)/").matcher(url);
     assertTrue(port.find(), url);
-    proxy = new FaultyProxy(Integer.parseInt(port.group(2)));
-    String proxied = url.substring(0, port.start()) + "//127.0.0.1:" + proxy.port() + "/" + url.substring(port.end());
+    relay = new RelayProcess(Integer.parseInt(port.group(2)));
+    String proxied = url.substring(0, port.start()) + "//127.0.0.1:" + relay.port() + "/" + url.substring(port.end());
     // The overrides go through LockstepConfig.load, so every path derived from the URL sees the proxy.
     node = LockstepNode.start(io.lockstep.config.LockstepConfig.load(ConfigFactory.parseMap(Map.of(
             "lockstep.database.url", proxied,
@@ -75,7 +82,7 @@ class DatabaseOutageTest {
   @AfterAll
   static void stop() {
     if (node != null) node.close();
-    if (proxy != null) proxy.close();
+    if (relay != null) relay.close();
     if (database != null) database.close();
   }
 
@@ -116,6 +123,8 @@ class DatabaseOutageTest {
     };
     List<LockstepClient> devices = new ArrayList<>();
     for (int i = 0; i < 3; i++) devices.add(client(merchant, "till-" + i, listener));
+    FaultWorkload recorded = new FaultWorkload(List.of(TestDevice.uri("127.0.0.1", node.devicePort())),
+        node.tokens()::mint, "recorded-" + fault, 2, null);
     AtomicBoolean writing = new AtomicBoolean(true);
     AtomicLong made = new AtomicLong();
     Thread writer = new Thread(() -> {
@@ -136,17 +145,19 @@ class DatabaseOutageTest {
       for (LockstepClient device : devices) device.start();
       for (LockstepClient device : devices) assertTrue(device.awaitSettled(WAIT), "settled before the fault");
       writer.start();
+      recorded.start();
       Thread.sleep(2_000);
 
       long faultAt = System.nanoTime();
-      if (fault.equals("stop")) proxy.stop(); else proxy.pause();
+      if (fault.equals("stop")) relay.kill(); else relay.pause();
       Thread.sleep(OUTAGE.toMillis());
       long healedAt = System.nanoTime();
-      proxy.heal();
+      if (fault.equals("stop")) relay.start(); else relay.resume();
       long servingAt = firstAckNanos(merchant, healedAt + WAIT.toNanos());
       Thread.sleep(1_000);
       writing.set(false);
       writer.join();
+      recorded.stop();
 
       for (LockstepClient device : devices) assertTrue(device.awaitSettled(WAIT), "settled after the fault: " + device.view());
       long firstUnavailable = unavailableAt.stream().filter(t -> t >= faultAt).min(Long::compare)
@@ -167,7 +178,13 @@ class DatabaseOutageTest {
       for (LockstepClient device : devices) {
         assertEquals(made.get(), device.item("coffee").orElseThrow().stock(), device.deviceId() + " converged");
       }
+      List<io.lockstep.protocol.v1.Change> feed = ServerRecords.changeFeed(node, recorded.merchant());
+      Verdict verdict = recorded.verdict(feed.get(feed.size() - 1).getSeq(),
+          history -> ServerRecords.record(node, recorded.merchant(), history));
+      System.out.println("database " + fault + ": " + verdict);
+      assertTrue(verdict.ok(), verdict::toString);
     } finally {
+      recorded.close();
       writing.set(false);
       writer.join(5_000);
       devices.forEach(LockstepClient::close);

@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.client.LockstepClient;
-import io.lockstep.security.ServicePrincipal;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,7 +57,6 @@ class ClusterFailoverTest {
   private ProcessCluster cluster;
   private Path dir;
   private ClusterDevices fleet;
-  private final HttpClient http = HttpClient.newHttpClient();
 
   private static final String SKIPPED =
       "SKIPPED: the multi-process cluster suite needs a shared PostgreSQL journal; "
@@ -143,7 +138,7 @@ class ClusterFailoverTest {
   void killingTheOwnerUnderLoadLosesNoAcknowledgedMutation() throws Exception {
     NodeProcess victim = cluster.node(2);
     List<NodeProcess> survivors = List.of(cluster.node(0), cluster.node(1));
-    String merchant = merchantOwnedBy(victim, "failover-");
+    String merchant = cluster.merchantOwnedBy(victim, "failover-");
     List<LockstepClient> devices = connectedDevices(merchant, survivors);
     fleet.createStockItem(devices);
 
@@ -197,7 +192,7 @@ class ClusterFailoverTest {
     NodeProcess returning = cluster.node(2);
     // Enough shards for the allocation strategy to move some to the empty node.
     for (int i = 0; i < 12; i++) {
-      touch(cluster.node(i % 2), "spread-" + i);
+      cluster.touch(cluster.node(i % 2), "spread-" + i);
     }
     cluster.start(returning);
     awaitMembers(cluster.nodes(), cluster.nodes());
@@ -210,7 +205,7 @@ class ClusterFailoverTest {
   void sigtermHandsShardsOffWithoutErrorsToDevices() throws Exception {
     NodeProcess leaving = cluster.node(1);
     List<NodeProcess> staying = List.of(cluster.node(0), cluster.node(2));
-    String merchant = merchantOwnedBy(leaving, "handoff-");
+    String merchant = cluster.merchantOwnedBy(leaving, "handoff-");
     List<LockstepClient> devices = connectedDevices(merchant, staying);
     fleet.createStockItem(devices);
     Map<String, Set<Long>> submitted = new ConcurrentHashMap<>();
@@ -257,54 +252,6 @@ class ClusterFailoverTest {
       fleet.pushEvery(pushers, device, counters, Duration.ofMillis(50));
     }
     return pushers;
-  }
-
-  /** A merchant whose entity the cluster placed on {@code node}: wakes candidates until one lands there. */
-  private String merchantOwnedBy(NodeProcess node, String prefix) {
-    Map<String, Integer> tried = new HashMap<>();
-    for (int i = 0; i < 60; i++) {
-      String merchant = prefix + i;
-      touch(cluster.nodes().stream().filter(n -> n != node && n.isAlive()).findFirst().orElseThrow(), merchant);
-      Optional<NodeProcess> owner = Optional.empty();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (owner.isEmpty() && System.nanoTime() < deadline) {
-        owner = cluster.owner(cluster.node(0).isAlive() ? cluster.node(0) : node, merchant);
-        if (owner.isEmpty()) {
-          sleepBriefly();
-        }
-      }
-      if (owner.filter(o -> o == node).isPresent()) {
-        return merchant;
-      }
-      tried.put(merchant, owner.map(NodeProcess::index).orElse(-1));
-    }
-    throw new AssertionError("no merchant landed on " + node + ": " + tried + cluster.logTails());
-  }
-
-  /** Starts the merchant's entity with a product-API read through {@code node}. */
-  private void touch(NodeProcess node, String merchant) {
-    String token = cluster.mint(new ServicePrincipal("cluster-test", Optional.empty()));
-    HttpRequest request = HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + node.httpPort() + "/v1/merchants/" + merchant + "/items"))
-        .header("Authorization", "Bearer " + token)
-        .timeout(Duration.ofSeconds(15))
-        .GET()
-        .build();
-    await("product API answers for " + merchant).atMost(CONVERGENCE).pollInterval(POLL).until(() -> {
-      try {
-        return http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
-      } catch (IOException e) {
-        return false;
-      }
-    });
-  }
-
-  private static void sleepBriefly() {
-    try {
-      Thread.sleep(100);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
   }
 
   private boolean hostsShards(NodeProcess node) {

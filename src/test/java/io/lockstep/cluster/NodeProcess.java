@@ -21,15 +21,29 @@ import java.util.concurrent.TimeUnit;
 final class NodeProcess {
 
   private final int index;
+  private final String host;
+  private final List<String> launcher;
   private final int httpPort;
   private final int devicePort;
   private final int managementPort;
   private final int remotePort;
   private final Path log;
   private Process process;
+  private volatile long exitedAtMillis;
 
   NodeProcess(int index, int httpPort, int devicePort, int managementPort, int remotePort, Path dir) {
+    this(index, "127.0.0.1", List.of(), httpPort, devicePort, managementPort, remotePort, dir);
+  }
+
+  /**
+   * A node bound to {@code host}, started through {@code launcher} (a command prefix such as
+   * {@code ip netns exec NS}, which execs the JVM in place: its pid stays the JVM's).
+   */
+  NodeProcess(int index, String host, List<String> launcher, int httpPort, int devicePort, int managementPort,
+      int remotePort, Path dir) {
     this.index = index;
+    this.host = host;
+    this.launcher = List.copyOf(launcher);
     this.httpPort = httpPort;
     this.devicePort = devicePort;
     this.managementPort = managementPort;
@@ -42,7 +56,7 @@ final class NodeProcess {
     if (isAlive()) {
       throw new IllegalStateException("node " + index + " is already running");
     }
-    List<String> command = new ArrayList<>();
+    List<String> command = new ArrayList<>(launcher);
     command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx384m");
     command.add("-XX:+UseSerialGC");
@@ -55,11 +69,12 @@ final class NodeProcess {
     command.add("serve");
     ProcessBuilder builder = new ProcessBuilder(command);
     builder.environment().putAll(sharedEnvironment);
-    builder.environment().put("LOCKSTEP_HTTP_HOST", "127.0.0.1");
+    builder.environment().put("LOCKSTEP_HTTP_HOST", host);
     builder.environment().put("LOCKSTEP_HTTP_PORT", Integer.toString(httpPort));
     builder.environment().put("LOCKSTEP_DEVICE_PORT", Integer.toString(devicePort));
     builder.environment().put("LOCKSTEP_MANAGEMENT_PORT", Integer.toString(managementPort));
-    builder.environment().put("LOCKSTEP_REMOTE_HOST", "127.0.0.1");
+    builder.environment().put("LOCKSTEP_REMOTE_HOST", host);
+    builder.environment().put("LOCKSTEP_MANAGEMENT_HOST", host);
     builder.environment().put("LOCKSTEP_REMOTE_PORT", Integer.toString(remotePort));
     builder.environment().put("LOCKSTEP_DATA_DIR", log.getParent().resolve("data-" + index).toString());
     builder.redirectErrorStream(true);
@@ -68,6 +83,11 @@ final class NodeProcess {
       Files.writeString(log, "---- starting node " + index + "\n",
           java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
       process = builder.start();
+      exitedAtMillis = 0;
+      Process started = process;
+      started.onExit().thenRun(() -> {
+        if (process == started) exitedAtMillis = System.currentTimeMillis();
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start node " + index, e);
     }
@@ -91,12 +111,35 @@ final class NodeProcess {
         : java.util.OptionalInt.empty();
   }
 
+  /** SIGSTOP: the JVM freezes (a long GC pause); its sockets stay open, nothing is answered. */
+  void pause() {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #pause()}. */
+  void resume() {
+    signal("CONT");
+  }
+
+  private void signal(String name) {
+    io.lockstep.testing.RelayProcess.signal(process.pid(), name);
+  }
+
+  /** Wall-clock time (epoch ms) the last started process ended; 0 while it runs. */
+  long exitedAtMillis() {
+    return exitedAtMillis;
+  }
+
   boolean isAlive() {
     return process != null && process.isAlive();
   }
 
   int index() {
     return index;
+  }
+
+  String host() {
+    return host;
   }
 
   int httpPort() {
@@ -117,7 +160,7 @@ final class NodeProcess {
 
   /** The Pekko address the node has in the cluster. */
   String address() {
-    return "pekko://lockstep@127.0.0.1:" + remotePort;
+    return "pekko://lockstep@" + host + ":" + remotePort;
   }
 
   Path log() {

@@ -72,13 +72,41 @@ final class ProcessCluster implements AutoCloseable {
   private final Map<String, String> properties = new HashMap<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
+  /** Where each node runs: its address and the command prefix that starts it there. */
+  interface Placement {
+    /** Every node on loopback, started directly. */
+    Placement LOOPBACK = new Placement() {
+      @Override
+      public String host(int node) {
+        return "127.0.0.1";
+      }
+
+      @Override
+      public List<String> launcher(int node) {
+        return List.of();
+      }
+    };
+
+    String host(int node);
+
+    List<String> launcher(int node);
+  }
+
   ProcessCluster(int size, String baseUrl, Path dir) {
+    this(size, baseUrl, dir, Placement.LOOPBACK, baseUrl);
+  }
+
+  /**
+   * Nodes placed by {@code placement}, reaching the database at {@code nodeBaseUrl} (the test
+   * itself uses {@code baseUrl}; they differ when the nodes sit in network namespaces).
+   */
+  ProcessCluster(int size, String baseUrl, Path dir, Placement placement, String nodeBaseUrl) {
     this.dir = dir;
     this.baseUrl = baseUrl;
     this.user = env("LOCKSTEP_DB_USER", "lockstep");
     this.password = env("LOCKSTEP_DB_PASSWORD", "lockstep");
     this.schema = "t_cluster_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    this.schemaUrl = baseUrl + (baseUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    this.schemaUrl = withSchema(baseUrl);
     Path keyFile = dir.resolve("signing-key.jwks");
     try {
       SigningKeys.generate().writeNew(keyFile);
@@ -109,11 +137,12 @@ final class ProcessCluster implements AutoCloseable {
 
     List<String> seeds = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      NodeProcess node = new NodeProcess(i, freePort(), freePort(), freePort(), freePort(), dir);
+      NodeProcess node = new NodeProcess(i, placement.host(i), placement.launcher(i),
+          freePort(), freePort(), freePort(), freePort(), dir);
       nodes.add(node);
-      seeds.add("127.0.0.1:" + node.remotePort());
+      seeds.add(node.host() + ":" + node.remotePort());
     }
-    environment.put("LOCKSTEP_DB_URL", schemaUrl);
+    environment.put("LOCKSTEP_DB_URL", withSchema(nodeBaseUrl));
     environment.put("LOCKSTEP_DB_USER", user);
     environment.put("LOCKSTEP_DB_PASSWORD", password);
     environment.put("LOCKSTEP_DB_MAX_CONNECTIONS", "4");
@@ -202,6 +231,55 @@ final class ProcessCluster implements AutoCloseable {
     return nodes.stream().filter(n -> n.address().equals(load.getNode())).findFirst();
   }
 
+  /**
+   * A merchant whose entity the cluster placed on {@code node}: wakes candidates named {@code
+   * prefix}0, 1, … through another node until one lands there.
+   */
+  String merchantOwnedBy(NodeProcess node, String prefix) {
+    Map<String, Integer> tried = new HashMap<>();
+    for (int i = 0; i < 60; i++) {
+      String merchant = prefix + i;
+      touch(nodes.stream().filter(n -> n != node && n.isAlive()).findFirst().orElseThrow(), merchant);
+      Optional<NodeProcess> owner = Optional.empty();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (owner.isEmpty() && System.nanoTime() < deadline) {
+        owner = owner(nodes.get(0).isAlive() ? nodes.get(0) : node, merchant);
+        if (owner.isEmpty()) {
+          sleep(Duration.ofMillis(100));
+        }
+      }
+      if (owner.filter(o -> o == node).isPresent()) {
+        return merchant;
+      }
+      tried.put(merchant, owner.map(NodeProcess::index).orElse(-1));
+    }
+    throw new AssertionError("no merchant landed on " + node + ": " + tried + logTails());
+  }
+
+  /** Starts the merchant's entity with a product-API read through {@code node}, retried for up to 90 s. */
+  void touch(NodeProcess node, String merchant) {
+    String token = mint(new io.lockstep.security.ServicePrincipal("cluster-test", Optional.empty()));
+    HttpRequest request = HttpRequest.newBuilder(
+            URI.create("http://" + node.host() + ":" + node.httpPort() + "/v1/merchants/" + merchant + "/items"))
+        .header("Authorization", "Bearer " + token)
+        .timeout(Duration.ofSeconds(15))
+        .GET()
+        .build();
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (true) {
+      try {
+        if (http.send(request, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) return;
+      } catch (IOException e) {
+        // not serving yet
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      if (System.nanoTime() > deadline) throw new AssertionError("the product API of " + node + " never answered for " + merchant);
+      sleep(Duration.ofMillis(250));
+    }
+  }
+
   /** The raw shard placement (operator route), for diagnostics and shard counts. */
   String shardPlacement(NodeProcess observer) {
     return get(observer, "/lockstep/shards", true).map(HttpResponse::body).orElse("");
@@ -254,6 +332,27 @@ final class ProcessCluster implements AutoCloseable {
     return events;
   }
 
+  /** One journal row of a merchant: its seq, the writer (one per entity incarnation) and when. */
+  record Write(long seq, String writer, long writtenAtMillis) {}
+
+  /** Who wrote each event of a merchant, in seq order. */
+  List<Write> writes(String merchantId) {
+    List<Write> writes = new ArrayList<>();
+    try (Connection connection = DriverManager.getConnection(schemaUrl, user, password);
+        PreparedStatement query = connection.prepareStatement("SELECT sequence_number, writer, write_timestamp"
+            + " FROM event_journal WHERE persistence_id = ? ORDER BY sequence_number")) {
+      query.setString(1, "Merchant|" + merchantId);
+      try (ResultSet rows = query.executeQuery()) {
+        while (rows.next()) {
+          writes.add(new Write(rows.getLong(1), rows.getString(2), rows.getLong(3)));
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot read the journal of " + merchantId, e);
+    }
+    return writes;
+  }
+
   /** Last lines of every node's log, for a failure message. */
   String logTails() {
     StringBuilder out = new StringBuilder();
@@ -282,7 +381,7 @@ final class ProcessCluster implements AutoCloseable {
 
   private Optional<HttpResponse<String>> get(NodeProcess node, String path, boolean operator) {
     HttpRequest.Builder request = HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + node.managementPort() + path))
+            URI.create("http://" + node.host() + ":" + node.managementPort() + path))
         .timeout(Duration.ofSeconds(5))
         .GET();
     if (operator) {
@@ -305,6 +404,19 @@ final class ProcessCluster implements AutoCloseable {
     } catch (SQLException e) {
       throw new IllegalStateException("cannot run '" + sql + "' on " + baseUrl + ": " + e.getMessage(), e);
     }
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private String withSchema(String url) {
+    return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
   private static int freePort() {

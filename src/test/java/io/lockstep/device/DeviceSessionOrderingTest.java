@@ -200,6 +200,40 @@ class DeviceSessionOrderingTest {
     merchant.expectNoMessage(Duration.ofMillis(200)); // sent again only once
   }
 
+  /**
+   * A push resent after {@code request-timeout} whose original was only slow (the database was
+   * away) is answered twice: the merchant admits the redelivery ({@code PushSequences}) and its
+   * mutations come back DUPLICATE. The device must get one answer for its one push, and the copy's
+   * answer must not be taken for the answer of the next push. (Found by {@code chaos --fault
+   * db-pause}: 291 of 300 devices closed with too-many-in-flight.)
+   */
+  @Test
+  void aPushAnsweredAgainAfterItsResendIsAnsweredOnceToTheDevice() {
+    DeviceSettings device = settings.device();
+    DeviceSettings quick = new DeviceSettings(device.helloTimeout(), Duration.ofMillis(1000), device.heartbeat(),
+        device.outgoingBufferFrames(), device.maxPushesInFlight(), device.idleTimeout(), device.coalesceBytes());
+    List<ServerFrame> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ActorRef<DeviceSession.Command> session = session(quick, received::add);
+    hello(session, "twice");
+    subscribedAtZero("twice");
+    session.tell(inbound(push(restock(1, "coffee"))));
+    MerchantEntity.Push original = merchant.expectMessageClass(MerchantEntity.Push.class);
+    MerchantEntity.Push copy = merchant.expectMessageClass(MerchantEntity.Push.class, Duration.ofSeconds(5));
+    assertEquals(1L, copy.sequence(), "the unanswered push sent again");
+    session.tell(inbound(push(restock(2, "coffee"))));
+    merchant.expectMessageClass(MerchantEntity.Push.class);
+
+    original.replyTo().tell(new MerchantEntity.PushResult(List.of(io.lockstep.protocol.v1.Ack.newBuilder()
+        .setCounter(1).setSeq(1).setStatus(io.lockstep.protocol.v1.AckStatus.ACCEPTED).build())));
+    copy.replyTo().tell(new MerchantEntity.PushResult(List.of(io.lockstep.protocol.v1.Ack.newBuilder()
+        .setCounter(1).setStatus(io.lockstep.protocol.v1.AckStatus.DUPLICATE).build())));
+    Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> received.stream().anyMatch(ServerFrame::hasAcks));
+    merchant.expectNoMessage(Duration.ofMillis(300));
+
+    List<ServerFrame> answers = received.stream().filter(ServerFrame::hasAcks).toList();
+    assertEquals(1, answers.size(), "one answer for push 1 (push 2 is still unanswered): " + answers);
+  }
+
   /** The session's next Subscribe, if it sends one within {@code wait}. */
   private static Optional<MerchantEntity.Subscribe> resubscribe(Duration wait) {
     try {

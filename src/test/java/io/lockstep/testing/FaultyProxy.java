@@ -25,15 +25,40 @@ public final class FaultyProxy implements AutoCloseable {
   private volatile boolean closed;
 
   public FaultyProxy(int targetPort) {
+    this(InetAddress.getLoopbackAddress(), targetPort);
+  }
+
+  /** A proxy listening on {@code bind} (any free port) for the loopback server at {@code targetPort}. */
+  public FaultyProxy(InetAddress bind, int targetPort) {
+    this(bind, 0, targetPort);
+  }
+
+  private FaultyProxy(InetAddress bind, int port, int targetPort) {
     this.targetPort = targetPort;
     try {
-      this.listener = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+      this.listener = new ServerSocket();
+      listener.setReuseAddress(true); // a relay restarted on its port must not wait for TIME_WAIT
+      listener.bind(new java.net.InetSocketAddress(bind, port), 200);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     Thread acceptor = new Thread(this::accept, "faulty-proxy-accept");
     acceptor.setDaemon(true);
     acceptor.start();
+  }
+
+  /**
+   * {@code FaultyProxy PORT TARGET_PORT}: a relay on loopback PORT for the server at TARGET_PORT,
+   * in a process of its own, so that a test can freeze it with SIGSTOP or kill it ({@link
+   * RelayProcess}). Prints {@code ready} once it listens; runs until killed.
+   */
+  public static void main(String[] args) throws InterruptedException {
+    try (FaultyProxy relay = new FaultyProxy(InetAddress.getLoopbackAddress(), Integer.parseInt(args[0]),
+        Integer.parseInt(args[1]))) {
+      System.out.println("ready " + relay.port());
+      System.out.flush();
+      Thread.currentThread().join();
+    }
   }
 
   public int port() {

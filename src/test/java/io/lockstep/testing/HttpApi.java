@@ -16,14 +16,20 @@ import java.util.concurrent.CompletableFuture;
 /** A plain HTTP client for one server of a test node, with bearer tokens and JSON helpers. */
 public final class HttpApi {
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final String host;
   private final int port;
 
   public HttpApi(int port) {
+    this("127.0.0.1", port);
+  }
+
+  public HttpApi(String host, int port) {
+    this.host = host;
     this.port = port;
   }
 
   public HttpRequest.Builder request(String path, String token) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(40));
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path)).timeout(Duration.ofSeconds(40));
     if (token != null) b.header("Authorization", "Bearer " + token);
     return b;
   }

@@ -45,8 +45,12 @@ public final class ServerRecords {
 
   /** Every change of {@code merchant} from seq 1, read page by page through the product API. */
   public static List<Change> changeFeed(LockstepNode node, String merchant) {
-    HttpApi http = new HttpApi(node.httpPort());
-    String token = node.tokens().mint(new ServicePrincipal("history", Optional.of(merchant)));
+    return changeFeed(new HttpApi(node.httpPort()), node.tokens().mint(new ServicePrincipal("history", Optional.of(merchant))),
+        merchant);
+  }
+
+  /** Every change of {@code merchant} from seq 1 through {@code http}, with a service {@code token}. */
+  public static List<Change> changeFeed(HttpApi http, String token, String merchant) {
     List<Change> changes = new ArrayList<>();
     long after = 0;
     while (true) {

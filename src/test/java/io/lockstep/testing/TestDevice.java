@@ -53,13 +53,22 @@ public final class TestDevice implements AutoCloseable {
   private final Map<String, Message> replica = new ConcurrentHashMap<>();
   private volatile long appliedSeq; // written by the listener only; devices ignore seq they have
 
-  private TestDevice(URI uri, String deviceId, History history) {
+  // Guards the end of recording: once close() returns, this connection records nothing more.
+  private final Object recording = new Object();
+  private boolean closing;
+
+  private TestDevice(URI uri, String deviceId, History history, Duration connectTimeout) {
     this.deviceId = deviceId;
     this.history = history;
     this.socket = HttpClient.newHttpClient().newWebSocketBuilder()
-        .connectTimeout(WAIT)
+        .connectTimeout(connectTimeout)
         .buildAsync(uri, new Listener())
         .join();
+  }
+
+  /** The device WebSocket endpoint of a node at {@code host:port}. */
+  public static URI uri(String host, int port) {
+    return URI.create("ws://" + host + ":" + port + "/v1/devices/ws");
   }
 
   public static TestDevice connect(int httpPort) {
@@ -67,7 +76,7 @@ public final class TestDevice implements AutoCloseable {
   }
 
   private static TestDevice connect(int httpPort, String deviceId, History history) {
-    return new TestDevice(URI.create("ws://127.0.0.1:" + httpPort + "/v1/devices/ws"), deviceId, history);
+    return new TestDevice(uri("127.0.0.1", httpPort), deviceId, history, WAIT);
   }
 
   /** Connects and says Hello; the Welcome follows. */
@@ -77,8 +86,17 @@ public final class TestDevice implements AutoCloseable {
 
   /** Connects and says Hello, recording into {@code history} (null: nothing recorded). */
   public static TestDevice hello(int httpPort, String deviceId, String token, long afterSeq, History history) {
+    return hello(uri("127.0.0.1", httpPort), deviceId, token, afterSeq, history, WAIT);
+  }
+
+  /**
+   * Connects to {@code uri} (the upgrade within {@code connectTimeout}, else a
+   * CompletionException) and says Hello, recording into {@code history} (null: nothing recorded).
+   */
+  public static TestDevice hello(URI uri, String deviceId, String token, long afterSeq, History history,
+      Duration connectTimeout) {
+    TestDevice device = new TestDevice(uri, deviceId, history, connectTimeout);
     if (history != null) history.connected(deviceId, afterSeq);
-    TestDevice device = connect(httpPort, deviceId, history);
     device.appliedSeq = afterSeq;
     device.send(ClientFrame.newBuilder()
         .setHello(Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(afterSeq))
@@ -190,6 +208,9 @@ public final class TestDevice implements AutoCloseable {
 
   @Override
   public void close() {
+    synchronized (recording) {
+      closing = true;
+    }
     if (!socket.isOutputClosed()) socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye").exceptionally(e -> null);
     socket.abort();
   }
@@ -222,7 +243,11 @@ public final class TestDevice implements AutoCloseable {
 
     /** Records the frame and applies it to the replica, before a test can take it. */
     private void observe(ServerFrame frame) {
-      if (history != null) history.observe(deviceId, frame);
+      if (history != null) {
+        synchronized (recording) {
+          if (!closing) history.observe(deviceId, frame);
+        }
+      }
       for (Change change : frame.getChanges().getChangesList()) {
         if (change.getSeq() <= appliedSeq) continue;
         appliedSeq = change.getSeq();

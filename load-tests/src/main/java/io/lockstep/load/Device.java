@@ -68,6 +68,7 @@ final class Device implements WebSocket.Listener {
 
   /** Next intended send time (open-loop pacing); owned by the pacer thread. */
   long nextSendNanos;
+  private volatile long lastFrameNanos;
 
   Device(Merchant merchant, String deviceId, String token, Recorder rec) {
     this.merchant = merchant;
@@ -98,6 +99,9 @@ final class Device implements WebSocket.Listener {
           synchronized (this) {
             sendChain = CompletableFuture.completedFuture(null);
           }
+          partial.reset();
+          lastFrameNanos = System.nanoTime();
+          if (merchant.history != null) merchant.history.connected(deviceId, appliedSeq);
           send(ClientFrame.newBuilder().setHello(
               Hello.newBuilder().setDeviceId(deviceId).setToken(token).setAfterSeq(appliedSeq)).build());
         });
@@ -115,6 +119,7 @@ final class Device implements WebSocket.Listener {
   }
 
   private void send(ClientFrame frame) {
+    if (merchant.history != null) frame.getPush().getMutationsList().forEach(m -> merchant.history.pushed(deviceId, m));
     byte[] bytes = frame.toByteArray();
     WebSocket socket = ws;
     synchronized (this) {
@@ -222,6 +227,24 @@ final class Device implements WebSocket.Listener {
     return sentAtNanos.get((int) (c & (RING - 1)));
   }
 
+  /** When the current connection last delivered a frame (or opened). */
+  long lastFrameNanos() {
+    return lastFrameNanos;
+  }
+
+  /**
+   * Gives up on a connection that went silent (its node frozen or cut off), as a device with ping
+   * silence detection does: the socket is aborted and {@link #needsReconnect} turns true.
+   */
+  void drop() {
+    WebSocket socket = ws;
+    if (socket != null) socket.abort();
+    rec.error("silent-connection-dropped");
+    connecting = false;
+    closed.complete(-2);
+    welcomed.completeExceptionally(new IllegalStateException("dropped: silent"));
+  }
+
   void close() {
     expectClose = true;
     WebSocket socket = ws;
@@ -235,6 +258,7 @@ final class Device implements WebSocket.Listener {
 
   @Override
   public CompletionStage<?> onBinary(WebSocket socket, ByteBuffer data, boolean last) {
+    if (socket != ws) return null; // a frame of a connection this device already gave up
     if (partial.size() == 0 && last) {
       handle(data);
     } else {
@@ -260,6 +284,8 @@ final class Device implements WebSocket.Listener {
       rec.error("unparsable-frame");
       return;
     }
+    lastFrameNanos = now;
+    if (merchant.history != null) merchant.history.observe(deviceId, frame);
     switch (frame.getFrameCase()) {
       case WELCOME -> {
         headSeqAtWelcome = frame.getWelcome().getHeadSeq();
@@ -339,6 +365,7 @@ final class Device implements WebSocket.Listener {
 
   @Override
   public CompletionStage<?> onClose(WebSocket socket, int statusCode, String reason) {
+    if (socket != ws) return null;
     if (!expectClose) rec.error("closed:" + statusCode + (reason.isEmpty() ? "" : ":" + reason));
     closed.complete(statusCode);
     connecting = false;
@@ -348,6 +375,7 @@ final class Device implements WebSocket.Listener {
 
   @Override
   public void onError(WebSocket socket, Throwable error) {
+    if (socket != ws) return;
     if (!expectClose) rec.error("socket-error");
     closed.complete(-1);
     connecting = false;

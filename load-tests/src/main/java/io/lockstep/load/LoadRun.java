@@ -41,7 +41,7 @@ public final class LoadRun {
   final List<String> notes = new ArrayList<>();
   private final ExecutorService callbacks;
   final List<HttpClient> clients = new ArrayList<>();
-  private final Path jar;
+  final Path jar;
   private final SameRunBaselines baselines = new SameRunBaselines(this);
   TokenService tokens;
   String serviceToken;
@@ -70,6 +70,7 @@ public final class LoadRun {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
       System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos|skew [--duration S] [--out DIR]"
+          + " (chaos: [--fault kill|stop|partition|db-stop|db-pause] [--fault-seconds S], partition as root)"
           + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]"
           + " (fanout: [--rates R1,R2,…] [--step-seconds S] [--warmup-seconds S] [--drain-seconds S])");
       System.exit(2);
@@ -106,7 +107,7 @@ public final class LoadRun {
         case "steady" -> new MixedLoadScenario(this).run(intOpt("merchants", 1000), intOpt("devices-per-merchant", 5),
             intOpt("rate", 20000));
         case "hot" -> new MixedLoadScenario(this).run(1, intOpt("devices-per-merchant", 50), intOpt("rate", 10000));
-        case "chaos" -> new MixedLoadScenario(this).run(intOpt("merchants", 100), intOpt("devices-per-merchant", 3),
+        case "chaos" -> new ChaosScenario(this).run(intOpt("merchants", 100), intOpt("devices-per-merchant", 3),
             intOpt("rate", 2000));
         case "fanout" -> new FanoutScenario(this).run();
         case "reconnect-storm" -> new ReconnectStormScenario(this).run();
@@ -211,7 +212,9 @@ public final class LoadRun {
     tokens = TokenService.create(LockstepSettings.from(config).tokens());
     serviceToken = tokens.mint(new ServicePrincipal("load-test", Optional.empty()));
     if ("chaos".equals(scenario) && !opts.containsKey("target")) {
-      startCluster(intOpt("nodes", 3), Map.of());
+      chaosFaults = new ChaosFaults(this, opts.getOrDefault("fault", "kill"));
+      chaosFaults.startCluster(serverEnv, targets, intOpt("nodes", 3));
+      httpBase = "http://" + servers.get(0).host + ":" + servers.get(0).httpPort;
     } else if (!opts.containsKey("target") && !"skew".equals(scenario)) { // skew starts its own clusters
       int http = freePort();
       int device = freePort();
@@ -225,34 +228,17 @@ public final class LoadRun {
     }
   }
 
-  /**
-   * A local cluster: every node on its own remoting, HTTP and management port, the first two as
-   * seed nodes, one shared signing key and one PostgreSQL journal.
-   */
+  /** Starts a local cluster of {@code nodes} with {@code extraEnv} and no fault (skew's). */
   void startCluster(int nodes, Map<String, String> extraEnv) throws Exception {
-    List<Integer> remote = new ArrayList<>();
-    for (int i = 0; i < nodes; i++) remote.add(freePort());
-    String seeds = "127.0.0.1:" + remote.get(0) + (nodes > 1 ? ",127.0.0.1:" + remote.get(1) : "");
-    List<Map<String, Object>> described = new ArrayList<>();
-    for (int i = 0; i < nodes; i++) {
-      Map<String, String> env = new HashMap<>(serverEnv);
-      env.putAll(extraEnv);
-      env.put("LOCKSTEP_REMOTE_PORT", String.valueOf(remote.get(i)));
-      env.put("LOCKSTEP_SEED_NODES", seeds);
-      env.put("LOCKSTEP_DATA_DIR", out.resolve("data/node-" + (i + 1)).toString());
-      int http = freePort();
-      int device = freePort();
-      ServerProcess server = new ServerProcess(jar, out, "node-" + (i + 1), http, device, freePort(), env,
-          opts.getOrDefault("server-heap", "2g"), Boolean.parseBoolean(opts.getOrDefault("jfr", "false")));
-      servers.add(server.start());
-      if (i == 0) httpBase = "http://127.0.0.1:" + http;
-      targets.add(URI.create("ws://127.0.0.1:" + device + "/v1/devices/ws"));
-      described.add(Map.of("pid", server.pid(), "http_port", http, "device_port", device, "remote_port", remote.get(i),
-          "log", server.log.toString()));
-    }
-    for (ServerProcess s : servers) s.awaitReady(Duration.ofSeconds(180));
-    summary.put("cluster", described);
+    Map<String, String> env = new HashMap<>(serverEnv);
+    env.putAll(extraEnv);
+    ChaosFaults.withoutFault(this).startCluster(env, targets, nodes);
+    httpBase = "http://" + servers.get(0).host + ":" + servers.get(0).httpPort;
   }
+
+  private String httpBase;
+  /** chaos only: the fault it injects and the cluster it injects it into. */
+  ChaosFaults chaosFaults;
 
   /** The product API of the first node. */
   String httpBase() {
@@ -271,7 +257,7 @@ public final class LoadRun {
     List<Merchant> fleet = new ArrayList<>();
     String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
     for (int m = 0; m < merchants; m++) {
-      Merchant merchant = new Merchant(prefix + "-" + run + "-" + m, items);
+      Merchant merchant = new Merchant(prefix + "-" + run + "-" + m, items, "chaos".equals(scenario));
       for (int d = 0; d < devicesPerMerchant; d++) {
         String deviceId = "d" + d;
         merchant.add(new Device(merchant, deviceId, tokens.mint(new DevicePrincipal(merchant.id, deviceId)), rec));
@@ -354,7 +340,7 @@ public final class LoadRun {
   void reconnectClosed(List<Device> devices) {
     List<Integer> live = new ArrayList<>();
     for (int i = 0; i < targets.size(); i++) {
-      if (servers.isEmpty() || servers.get(i).alive()) live.add(i);
+      if (servers.isEmpty() || servers.get(i).reachable()) live.add(i);
     }
     if (live.isEmpty()) return;
     int i = 0;
@@ -376,14 +362,14 @@ public final class LoadRun {
   /** Events the first node has written to its journal so far (its metrics); -1 without a local node. */
   double journalRowsWritten() {
     if (servers.isEmpty()) return -1;
-    return Verifier.metrics(servers.get(0).managementPort, "lockstep_journal_events_total")
+    return Verifier.metrics(servers.get(0).host, servers.get(0).managementPort, "lockstep_journal_events_total")
         .getOrDefault("lockstep_journal_events_total", -1.0);
   }
 
   /** Group-commit facts from the node's own metrics: mean events per journal write, write time. */
   void serverFacts() {
     if (servers.isEmpty()) return;
-    Map<String, Double> m = Verifier.metrics(servers.get(0).managementPort,
+    Map<String, Double> m = Verifier.metrics(servers.get(0).host, servers.get(0).managementPort,
         "lockstep_journal_events_total", "lockstep_journal_write_seconds_count", "lockstep_journal_write_seconds_sum");
     double writes = m.getOrDefault("lockstep_journal_write_seconds_count", 0.0);
     if (writes > 0) {

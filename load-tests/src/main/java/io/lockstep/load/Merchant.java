@@ -1,6 +1,7 @@
 package io.lockstep.load;
 
 import io.lockstep.protocol.v1.Mutation;
+import io.lockstep.testing.history.History;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,9 +22,12 @@ final class Merchant {
   final Set<String> expectedOrders = ConcurrentHashMap.newKeySet();
   /** Decodes what its devices receive, each frame of changes once ({@link SharedFrames}). */
   final SharedFrames frames = new SharedFrames();
+  /** What its devices pushed, were acknowledged and received, for the history checker; null: not recorded. */
+  final History history;
 
-  Merchant(String id, int items) {
+  Merchant(String id, int items, boolean recordHistory) {
     this.id = id;
+    this.history = recordHistory ? new History() : null;
     this.itemIds = java.util.stream.IntStream.range(0, items).mapToObj(i -> "item-" + i).toList();
     itemIds.forEach(item -> expectedStock.put(item, new AtomicLong()));
   }

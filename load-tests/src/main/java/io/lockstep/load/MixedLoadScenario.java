@@ -1,12 +1,27 @@
 package io.lockstep.load;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /** {@code steady}, {@code hot} and {@code chaos}: an open-loop mix of sales and restocks over a fleet. */
 final class MixedLoadScenario {
+  /** What happens to the nodes while the load runs (chaos: a fault injected and healed), and after it. */
+  interface Disturbance {
+    Disturbance NONE = new Disturbance() {
+      @Override
+      public void during(long now, long start, long measureFrom, List<Device> devices) {}
+
+      @Override
+      public void after(List<Device> devices) {}
+    };
+
+    /** Called on every turn of the load loop (every ~2 ms). */
+    void during(long now, long start, long measureFrom, List<Device> devices) throws Exception;
+
+    /** After the load stopped, before the drain: devices come back and resend. */
+    void after(List<Device> devices) throws Exception;
+  }
+
   private final LoadRun run;
 
   MixedLoadScenario(LoadRun run) {
@@ -19,6 +34,11 @@ final class MixedLoadScenario {
    * so a push held back by the in-flight limit counts its wait (no coordinated omission).
    */
   void run(int merchants, int perMerchant, int rate) throws Exception {
+    run(merchants, perMerchant, rate, Disturbance.NONE);
+  }
+
+  /** The load with {@code disturbance}; returns the fleet, for checks of the caller's own. */
+  List<Merchant> run(int merchants, int perMerchant, int rate, Disturbance disturbance) throws Exception {
     LoadRun.ReadyFleet ready = run.connectWithCatalogs(run.scenario, merchants, perMerchant);
     List<Merchant> fleet = ready.merchants();
     List<Device> devices = ready.devices();
@@ -38,29 +58,12 @@ final class MixedLoadScenario {
     long acceptedAtMeasure = -1;
     double journalRowsAtMeasure = -1;
     long lastTick = System.nanoTime();
-    boolean chaos = "chaos".equals(run.scenario) && run.servers.size() > 1;
-    long killAt = measureFrom + (long) (run.duration / 4 * 1e9);
-    long restartAt = measureFrom + (long) (run.duration / 2 * 1e9);
+    boolean chaos = disturbance != Disturbance.NONE;
     long nextReconnectScan = start;
-    ServerProcess victim = chaos ? run.servers.get(run.servers.size() - 1) : null;
-    List<Map<String, Object>> events = new ArrayList<>();
-    boolean killed = false;
-    boolean restarted = false;
     while (true) {
       long now = System.nanoTime();
       if (now >= end) break;
-      if (chaos && !killed && now >= killAt) {
-        victim.kill();
-        killed = true;
-        events.add(Map.of("t_s", LoadRun.round((now - start) / 1e9), "event", "SIGKILL node " + run.servers.size()));
-        System.out.println("chaos: killed node " + run.servers.size());
-      }
-      if (chaos && killed && !restarted && now >= restartAt) {
-        victim.start();
-        restarted = true;
-        events.add(Map.of("t_s", LoadRun.round((now - start) / 1e9), "event", "restarted node " + run.servers.size()));
-        System.out.println("chaos: restarted node " + run.servers.size());
-      }
+      disturbance.during(now, start, measureFrom, devices);
       if (now >= nextReconnectScan) {
         run.reconnectClosed(devices);
         nextReconnectScan = now + 500_000_000L;
@@ -87,16 +90,7 @@ final class MixedLoadScenario {
     if (journalRowsAtMeasure >= 0 && journalRows >= 0) {
       run.summary.put("server_journal_rows_per_s", LoadRun.round(journalRows / measured));
     }
-    if (chaos) {
-      run.summary.put("chaos_events", events);
-      // Let devices of the killed node reconnect and re-send their outbox before draining.
-      long until = System.nanoTime() + 60_000_000_000L;
-      while (System.nanoTime() < until && devices.stream().anyMatch(d -> !d.outbox.isEmpty() || !d.isOpen())) {
-        run.reconnectClosed(devices);
-        Thread.sleep(500);
-      }
-      run.summary.put("reconnects", run.rec.reconnects.sum());
-    }
+    disturbance.after(devices);
     long backlog = devices.stream().mapToLong(d -> Math.max(0, (System.nanoTime() - d.nextSendNanos) / interval)).sum();
     boolean drained = run.drain(fleet, chaos ? 60 : 30);
     Verifier.Result v = new Verifier(run.httpBase(), run.serviceToken).verify(fleet);
@@ -123,6 +117,7 @@ final class MixedLoadScenario {
     if (v.firstDifference() != null) run.notes.add("first divergent device: " + v.firstDifference());
     run.serverFacts();
     devices.forEach(Device::close);
+    return fleet;
   }
 
   private void putLatencies() {

@@ -30,7 +30,7 @@ final class ReconnectStormScenario {
     // One writer per merchant moves it on while its devices are away.
     List<Merchant> writers = new ArrayList<>();
     for (Merchant m : fleet) {
-      Merchant w = new Merchant(m.id, 0);
+      Merchant w = new Merchant(m.id, 0, false);
       Device writer = new Device(m, "writer", run.tokens.mint(new DevicePrincipal(m.id, "writer")), run.rec);
       w.add(writer);
       m.byDeviceId.put("writer", writer);

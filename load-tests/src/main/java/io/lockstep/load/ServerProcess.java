@@ -17,24 +17,45 @@ import java.util.Map;
  * is measured apart from the driver's. Optionally recorded with JFR.
  */
 final class ServerProcess implements AutoCloseable {
+  /** The address the node binds and is reached at (loopback unless it runs in a network namespace). */
+  final String host;
   final int httpPort;
   final int devicePort;
   final int managementPort;
   final Path log;
   final Path jfr;
   private final List<String> command;
+  private final boolean ownHost;
   private final Map<String, String> env;
   private Process process;
+  /**
+   * Set while chaos holds the node in SIGSTOP. Devices reconnect to other nodes meanwhile: a real
+   * device's connect attempt to a frozen node times out and it tries the next; the driver's own
+   * connect timeout (30 s) would hold it far longer.
+   */
+  volatile boolean frozen;
 
   ServerProcess(Path jar, Path dir, String name, int httpPort, int devicePort, int managementPort,
       Map<String, String> env, String heap, boolean recordJfr) {
+    this(jar, dir, name, null, List.of(), httpPort, devicePort, managementPort, env, heap, recordJfr);
+  }
+
+  /**
+   * A node bound to {@code host} (null: the defaults, reached on loopback), started through
+   * {@code launcher} (a command prefix such as {@code ip netns exec NS}, which execs the JVM in place).
+   */
+  ServerProcess(Path jar, Path dir, String name, String host, List<String> launcher, int httpPort, int devicePort,
+      int managementPort, Map<String, String> env, String heap, boolean recordJfr) {
+    this.host = host == null ? "127.0.0.1" : host;
+    this.ownHost = host != null;
     this.httpPort = httpPort;
     this.devicePort = devicePort;
     this.managementPort = managementPort;
     this.log = dir.resolve(name + ".log");
     this.jfr = recordJfr ? dir.resolve(name + ".jfr") : null;
     this.env = env;
-    command = new ArrayList<>(List.of("java", "-Xms" + heap, "-Xmx" + heap));
+    command = new ArrayList<>(launcher);
+    command.addAll(List.of("java", "-Xms" + heap, "-Xmx" + heap));
     // The node's GC flags, as k8s/deployment.yaml sets them (LOCKSTEP_LOAD_SERVER_JAVA_OPTS overrides).
     String gc = System.getenv().getOrDefault("LOCKSTEP_LOAD_SERVER_JAVA_OPTS", "-XX:MaxGCPauseMillis=20");
     for (String option : gc.trim().split("\\s+")) if (!option.isEmpty()) command.add(option);
@@ -52,6 +73,11 @@ final class ServerProcess implements AutoCloseable {
     builder.environment().put("LOCKSTEP_HTTP_PORT", String.valueOf(httpPort));
     builder.environment().put("LOCKSTEP_DEVICE_PORT", String.valueOf(devicePort));
     builder.environment().put("LOCKSTEP_MANAGEMENT_PORT", String.valueOf(managementPort));
+    if (ownHost) {
+      builder.environment().put("LOCKSTEP_HTTP_HOST", host);
+      builder.environment().put("LOCKSTEP_REMOTE_HOST", host);
+      builder.environment().put("LOCKSTEP_MANAGEMENT_HOST", host);
+    }
     process = builder.start();
     return this;
   }
@@ -64,6 +90,11 @@ final class ServerProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** Alive and not frozen: where a reconnecting device can get an answer. */
+  boolean reachable() {
+    return alive() && !frozen;
+  }
+
   /** Waits until the management port answers /ready with 200. */
   void awaitReady(Duration timeout) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
@@ -71,7 +102,7 @@ final class ServerProcess implements AutoCloseable {
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) throw new IllegalStateException("node exited; see " + log);
       try {
-        var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/ready"))
+        var response = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + managementPort + "/ready"))
             .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() == 200) return;
       } catch (IOException e) {

@@ -115,11 +115,11 @@ final class Verifier {
   }
 
   /** Selected Prometheus samples of a node's /metrics (management port), summed over labels. */
-  static Map<String, Double> metrics(int managementPort, String... names) {
+  static Map<String, Double> metrics(String host, int managementPort, String... names) {
     Map<String, Double> values = new HashMap<>();
     try {
       String body = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/metrics")).build(),
+          HttpRequest.newBuilder(URI.create("http://" + host + ":" + managementPort + "/metrics")).build(),
           HttpResponse.BodyHandlers.ofString()).body();
       for (String line : body.split("\n")) {
         if (line.startsWith("#")) continue;
