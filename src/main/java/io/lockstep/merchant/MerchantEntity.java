@@ -293,21 +293,29 @@ public final class MerchantEntity
    * one read from the journal its decoded form. Each is derived from the other when asked.
    */
   public static final class Recorded implements Event {
+    private final long seq;
     private final byte[] encoded; // null when read from the journal
     private volatile MutationRecorded proto; // decoded on first use when resolved here
 
     public Recorded(MutationRecorded proto) {
       this.proto = Objects.requireNonNull(proto, "proto");
+      this.seq = proto.getSeq();
       this.encoded = null;
     }
 
-    private Recorded(byte[] encoded) {
+    private Recorded(long seq, byte[] encoded) {
+      this.seq = seq;
       this.encoded = encoded;
     }
 
-    /** The event whose encoding is {@code encoded} (as {@link WrittenEvents} wrote it). */
-    static Recorded encoded(byte[] encoded) {
-      return new Recorded(Objects.requireNonNull(encoded, "encoded"));
+    /** The event at {@code seq} whose encoding is {@code encoded} (as {@link WrittenEvents} wrote it). */
+    static Recorded encoded(long seq, byte[] encoded) {
+      return new Recorded(seq, Objects.requireNonNull(encoded, "encoded"));
+    }
+
+    /** The merchant seq it was stored at, without decoding. */
+    public long seq() {
+      return seq;
     }
 
     public MutationRecorded proto() {
@@ -767,13 +775,13 @@ public final class MerchantEntity
   }
 
   private MerchantState applyRecorded(MerchantState state, Recorded event) {
-    MutationRecorded proto = event.proto();
     Resolver.Stored resolved = resolvedAhead.peekFirst();
-    if (resolved != null && resolved.state().headSeq() == proto.getSeq()) {
+    if (resolved != null && resolved.state().headSeq() == event.seq()) { // resolved here: nothing to decode
       resolvedAhead.pollFirst();
       window.put(resolved.change());
       return resolved.state();
     }
+    MutationRecorded proto = event.proto();
     Mutation mutation = RecordedEvents.mutationOf(proto);
     window.put(ChangeFrames.encode(proto));
     return rules.apply(state, proto.getSeq(), mutation).state();
