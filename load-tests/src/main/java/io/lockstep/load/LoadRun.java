@@ -236,7 +236,6 @@ public final class LoadRun {
     httpBase = "http://" + servers.get(0).host + ":" + servers.get(0).httpPort;
   }
 
-  private String httpBase;
   /** chaos only: the fault it injects and the cluster it injects it into. */
   ChaosFaults chaosFaults;
 
