@@ -43,7 +43,7 @@ public interface ClientListener {
 
   /**
    * The server broke the protocol ({@code reason}: a frame over {@link
-   * LockstepClient.Builder#maxFrameBytes}, or one that does not parse). Nothing of that frame was
+   * ClientConfig#maxFrameBytes}, or one that does not parse). Nothing of that frame was
    * used; the client closed the connection and reconnects after a backoff delay.
    */
   default void onProtocolError(String reason) {}

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.client.ClientListener;
 import io.lockstep.client.ConnectionState;
+import io.lockstep.client.ClientConfig;
 import io.lockstep.client.LockstepClient;
 import io.lockstep.domain.Item;
 import io.lockstep.security.DevicePrincipal;
@@ -259,7 +260,7 @@ class ClusterFailoverTest {
 
   private LockstepClient device(String merchant, String deviceId, NodeProcess node) {
     String token = cluster.mint(new DevicePrincipal(merchant, deviceId));
-    LockstepClient client = LockstepClient.builder()
+    LockstepClient client = LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(deviceId)
         .token(() -> token)
@@ -274,7 +275,7 @@ class ClusterFailoverTest {
             }
           }
         })
-        .build();
+        .build());
     clients.add(client);
     client.start();
     return client;
