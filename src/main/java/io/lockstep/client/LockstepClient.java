@@ -1,10 +1,10 @@
 package io.lockstep.client;
 
+import io.lockstep.client.store.ReplicaStore;
 import io.lockstep.domain.Item;
 import io.lockstep.domain.Op;
 import io.lockstep.domain.Order;
 import io.lockstep.domain.OrderState;
-import io.lockstep.client.store.ReplicaStore;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.Objects;

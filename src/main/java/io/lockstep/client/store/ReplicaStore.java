@@ -8,10 +8,12 @@ import io.lockstep.protocol.v1.Order;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -298,8 +300,7 @@ public final class ReplicaStore implements AutoCloseable {
 
   /** Makes a rename durable; not every platform can open a directory, so best effort. */
   private static void syncDirectory(Path dir) {
-    try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(dir,
-        java.nio.file.StandardOpenOption.READ)) {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
       channel.force(true);
     } catch (IOException | UnsupportedOperationException e) {
       // The database itself was synced at its commit; only the rename's durability is at stake.
