@@ -8,7 +8,7 @@ import io.lockstep.domain.Op;
  * What a {@link LockstepClient} reports to the app. Every method has an empty default.
  *
  * <p>Calls come from one dedicated thread per client, in the order the events happened, after
- * the client's state (and store file) already reflects them. They never run while the client
+ * the client's state (and store) already reflects them. They never run while the client
  * holds its state, so a listener may call any client method; a slow listener delays only later
  * listener calls, never the connection.
  */
@@ -43,7 +43,7 @@ public interface ClientListener {
 
   /**
    * The server broke the protocol ({@code reason}: a frame over {@link
-   * LockstepClient.Builder#maxFrameBytes}, or one that does not parse). Nothing of that frame was
+   * ClientConfig#maxFrameBytes}, or one that does not parse). Nothing of that frame was
    * used; the client closed the connection and reconnects after a backoff delay.
    */
   default void onProtocolError(String reason) {}

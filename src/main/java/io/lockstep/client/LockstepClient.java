@@ -1,14 +1,11 @@
 package io.lockstep.client;
 
-import io.lockstep.domain.HybridLogicalClock;
+import io.lockstep.client.store.ReplicaStore;
 import io.lockstep.domain.Item;
 import io.lockstep.domain.Op;
 import io.lockstep.domain.Order;
 import io.lockstep.domain.OrderState;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,8 +18,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
-import java.util.random.RandomGenerator;
 
 /**
  * A point-of-sale device's connection to Lockstep: a local replica of its merchant that the app
@@ -42,11 +37,11 @@ import java.util.random.RandomGenerator;
  * and resends its whole outbox in counter order with the original counters, in bounded pushes.
  * Nothing the server sends is skipped: a change or snapshot the client cannot read makes it drop
  * its records and resync from seq 0 ({@link ClientListener#onResync}); a frame over
- * {@link Builder#maxFrameBytes} closes the connection ({@link ClientListener#onProtocolError}).
+ * {@link ClientConfig#maxFrameBytes} closes the connection ({@link ClientListener#onProtocolError}).
  *
- * <p><b>Persistence.</b> Replica, outbox, last applied seq and next counter live in one store file,
- * rewritten atomically (temp file, fsync, atomic rename) after every event that changes them, before
- * the event's effects are sent or reported. A new client on the same file continues where the last
+ * <p><b>Persistence.</b> Replica, outbox, last applied seq and next counter live in one SQLite
+ * store; each event writes what it changed in one durable transaction, a new mutation before it is
+ * sent, acks and changes within 50 ms. A new client on the same store continues where the last
  * one stopped. Not started ({@link ConnectionState#OFFLINE}) a client works on its store alone.
  *
  * <p><b>Threads.</b> One event thread per client owns all state, the store and the socket;
@@ -65,24 +60,26 @@ public final class LockstepClient implements AutoCloseable {
   private volatile Thread listenerThreadRef;
   private volatile ClientView view;
 
-  private LockstepClient(Builder b) {
-    this.deviceId = b.deviceId;
+  private LockstepClient(ClientConfig config) {
+    this.deviceId = config.deviceId();
     this.eventThread = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "lockstep-client-" + b.deviceId);
+      Thread t = new Thread(r, "lockstep-client-" + deviceId);
       t.setDaemon(true);
       eventThreadRef = t;
       return t;
     });
     this.listenerThread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "lockstep-client-" + b.deviceId + "-listener");
+      Thread t = new Thread(r, "lockstep-client-" + deviceId + "-listener");
       t.setDaemon(true);
       listenerThreadRef = t;
       return t;
     });
-    StoreFile store = StoreFile.open(b.storePath);
+    ReplicaStore store = ReplicaStore.open(config.storePath());
+    HttpClient http = config.httpClient().orElseGet(() ->
+        HttpClient.newBuilder().connectTimeout(config.connectTimeout()).build());
     try {
-      this.session = new SyncSession(b, store, eventThread,
-          new ListenerDispatch(b.listener, listenerThread), this::publish);
+      this.session = new SyncSession(config, http, store, eventThread,
+          new ListenerDispatch(config.listener(), listenerThread), this::publish);
       onEventThread(() -> {
         session.load();
         return null;
@@ -95,9 +92,15 @@ public final class LockstepClient implements AutoCloseable {
     }
   }
 
-  /** A builder; {@code serverUri}, {@code deviceId}, {@code token} and {@code storePath} are required. */
-  public static Builder builder() {
-    return new Builder();
+  /**
+   * Opens a client on its store, offline; call {@link #start()} to connect. A store of an older
+   * format is migrated first.
+   *
+   * @throws IllegalStateException when the store is in use, belongs to another device or cannot
+   *     be read
+   */
+  public static LockstepClient open(ClientConfig config) {
+    return new LockstepClient(Objects.requireNonNull(config, "config"));
   }
 
   // ---- life cycle ----------------------------------------------------------------------------
@@ -319,211 +322,6 @@ public final class LockstepClient implements AutoCloseable {
         throw r;
       }
       throw new IllegalStateException(e.getCause());
-    }
-  }
-
-  // 16 MiB: far above a frame of the server's default 256 changes or 500 records, still a bound.
-  static final int DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
-
-  /** Builds a {@link LockstepClient}; opening it reads (and locks) the store file. */
-  public static final class Builder {
-    private URI serverUri;
-    private String deviceId;
-    private Supplier<String> token;
-    private Path storePath;
-    private Duration minBackoff = Duration.ofMillis(200);
-    private Duration maxBackoff = Duration.ofSeconds(30);
-    private Duration pingInterval = Duration.ofSeconds(15);
-    private Duration connectTimeout = Duration.ofSeconds(10);
-    private int maxMutationsPerPush = 100;
-    private int maxPushesInFlight = 4;
-    private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
-    private Clock clock = Clock.systemUTC();
-    private RandomGenerator random = RandomGenerator.getDefault();
-    private ClientListener listener = new ClientListener() {};
-    private HttpClient httpClient;
-
-    private Builder() {}
-
-    /** The device WebSocket endpoint, e.g. {@code ws://host:8080/v1/devices/ws}. */
-    public Builder serverUri(URI serverUri) {
-      Objects.requireNonNull(serverUri, "serverUri");
-      String scheme = serverUri.getScheme();
-      if (!"ws".equals(scheme) && !"wss".equals(scheme)) {
-        throw new IllegalArgumentException("serverUri must be ws:// or wss://: " + serverUri);
-      }
-      this.serverUri = serverUri;
-      return this;
-    }
-
-    public Builder deviceId(String deviceId) {
-      Objects.requireNonNull(deviceId, "deviceId");
-      if (deviceId.isBlank()) {
-        throw new IllegalArgumentException("deviceId is blank: '" + deviceId + "'");
-      }
-      this.deviceId = deviceId;
-      return this;
-    }
-
-    /** Supplies the device token; asked once per connection attempt, so it may rotate. */
-    public Builder token(Supplier<String> token) {
-      this.token = Objects.requireNonNull(token, "token");
-      return this;
-    }
-
-    /** The store file; its directory is created. One client at a time per file. */
-    public Builder storePath(Path storePath) {
-      this.storePath = Objects.requireNonNull(storePath, "storePath");
-      return this;
-    }
-
-    /** Reconnection delays grow from {@code min} to {@code max}, jittered (defaults 200ms, 30s). */
-    public Builder backoff(Duration min, Duration max) {
-      new ReconnectBackoff(min, max, RandomGenerator.getDefault()); // validates
-      this.minBackoff = min;
-      this.maxBackoff = max;
-      return this;
-    }
-
-    /** Ping period; a connection silent for two periods is dropped (default 15s). */
-    public Builder pingInterval(Duration pingInterval) {
-      this.pingInterval = positive("pingInterval", pingInterval);
-      return this;
-    }
-
-    /** Limit for opening the socket and receiving Welcome (default 10s). */
-    public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = positive("connectTimeout", connectTimeout);
-      return this;
-    }
-
-    /** Mutations per Push (default 100; keep at or below the server's limit). */
-    public Builder maxMutationsPerPush(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("maxMutationsPerPush < 1: " + max);
-      }
-      this.maxMutationsPerPush = max;
-      return this;
-    }
-
-    /** Unacknowledged pushes at a time (default 4; keep below the server's limit). */
-    public Builder maxPushesInFlight(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("maxPushesInFlight < 1: " + max);
-      }
-      this.maxPushesInFlight = max;
-      return this;
-    }
-
-    /**
-     * Longest server frame the client reads (default 16 MiB); a longer one is a protocol error:
-     * the connection is closed before the frame is buffered, and retried.
-     */
-    public Builder maxFrameBytes(int max) {
-      if (max < 1) {
-        throw new IllegalArgumentException("maxFrameBytes < 1: " + max);
-      }
-      this.maxFrameBytes = max;
-      return this;
-    }
-
-    /** Wall clock for hybrid logical timestamps (default UTC system clock). */
-    public Builder clock(Clock clock) {
-      this.clock = Objects.requireNonNull(clock, "clock");
-      return this;
-    }
-
-    /** Randomness for backoff jitter. */
-    public Builder random(RandomGenerator random) {
-      this.random = Objects.requireNonNull(random, "random");
-      return this;
-    }
-
-    public Builder listener(ClientListener listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /** Shares an HTTP client (its threads) between clients; by default each client has its own. */
-    public Builder httpClient(HttpClient httpClient) {
-      this.httpClient = Objects.requireNonNull(httpClient, "httpClient");
-      return this;
-    }
-
-    /**
-     * Opens the client on its store, offline; call {@link LockstepClient#start()} to connect.
-     *
-     * @throws IllegalStateException when a required setting is missing, the store is in use, or
-     *     the store belongs to another device
-     */
-    public LockstepClient build() {
-      require(serverUri, "serverUri");
-      require(deviceId, "deviceId");
-      require(token, "token");
-      require(storePath, "storePath");
-      if (httpClient == null) {
-        httpClient = HttpClient.newBuilder().connectTimeout(connectTimeout).build();
-      }
-      return new LockstepClient(this);
-    }
-
-    private static void require(Object value, String name) {
-      if (value == null) {
-        throw new IllegalStateException(name + " is required");
-      }
-    }
-
-    private static Duration positive(String name, Duration value) {
-      Objects.requireNonNull(value, name);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " <= 0: " + value);
-      }
-      return value;
-    }
-
-    // Read by SyncSession.
-    URI serverUri() {
-      return serverUri;
-    }
-
-    String deviceId() {
-      return deviceId;
-    }
-
-    Supplier<String> token() {
-      return token;
-    }
-
-    ReconnectBackoff newBackoff() {
-      return new ReconnectBackoff(minBackoff, maxBackoff, random);
-    }
-
-    Duration pingInterval() {
-      return pingInterval;
-    }
-
-    Duration connectTimeout() {
-      return connectTimeout;
-    }
-
-    int maxMutationsPerPush() {
-      return maxMutationsPerPush;
-    }
-
-    int maxPushesInFlight() {
-      return maxPushesInFlight;
-    }
-
-    int maxFrameBytes() {
-      return maxFrameBytes;
-    }
-
-    HybridLogicalClock newHlc() {
-      return new HybridLogicalClock(clock::millis);
-    }
-
-    HttpClient httpClient() {
-      return httpClient;
     }
   }
 }

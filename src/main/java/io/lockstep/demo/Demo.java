@@ -3,6 +3,7 @@ package io.lockstep.demo;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
+import io.lockstep.client.ClientConfig;
 import io.lockstep.client.ClientListener;
 import io.lockstep.client.ClientView;
 import io.lockstep.client.LockstepClient;
@@ -160,7 +161,7 @@ public final class Demo {
 
   private LockstepClient client(String merchant, String device, Path store) {
     String token = node.tokens().mint(new DevicePrincipal(merchant, device));
-    return LockstepClient.builder()
+    return LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(device)
         .token(() -> token)
@@ -179,7 +180,7 @@ public final class Demo {
             conflicts.incrementAndGet();
           }
         })
-        .build();
+        .build());
   }
 
   // ---- traffic -------------------------------------------------------------------------------

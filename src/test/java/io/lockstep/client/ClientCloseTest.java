@@ -31,7 +31,7 @@ class ClientCloseTest {
   void closeWaitsForTheListenerEvenFromAThreadThatLooksLikeAListenerThread() throws Exception {
     CountDownLatch inListener = new CountDownLatch(1);
     AtomicBoolean listenerDone = new AtomicBoolean();
-    LockstepClient till = LockstepClient.builder()
+    LockstepClient till = LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:9/v1/devices/ws")) // refused: the state changes at once
         .deviceId("till")
         .token(() -> "unused")
@@ -49,7 +49,7 @@ class ClientCloseTest {
             listenerDone.set(true);
           }
         })
-        .build();
+        .build());
     till.start();
     assertTrue(inListener.await(10, TimeUnit.SECONDS), "no listener call");
     // Another client's listener thread (or any thread so named) is not this client's listener:
@@ -96,12 +96,12 @@ class ClientCloseTest {
           throw new IllegalStateException(e);
         }
       });
-      LockstepClient till = LockstepClient.builder()
+      LockstepClient till = LockstepClient.open(ClientConfig.builder()
           .serverUri(URI.create("ws://127.0.0.1:" + server.getLocalPort() + "/v1/devices/ws"))
           .deviceId("till")
           .token(() -> "unused")
           .storePath(dir.resolve("till.store"))
-          .build();
+          .build());
       till.start();
       Thread.sleep(300); // the upgrade and the Hello
       till.close();

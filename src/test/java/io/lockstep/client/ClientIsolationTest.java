@@ -22,16 +22,20 @@ import org.junit.jupiter.api.Test;
 /**
  * The device client library stands alone: nothing reachable from {@code io.lockstep.client}
  * (following class references through every io.lockstep class it uses, in the compiled bytecode)
- * is Pekko, Scala, Kryo, Typesafe Config or a server package. A till embeds the library, not a
- * node. Checked with the JDK's {@code jdeps} on {@code target/classes}.
+ * is Pekko, Scala, Kryo, Typesafe Config or a server package (serialization included, but for the
+ * protocol mapping the client shares). A till embeds the library, not a node. Checked with the JDK's {@code jdeps} on {@code target/classes}.
  */
 class ClientIsolationTest {
   private static final List<String> FORBIDDEN = List.of(
       "org.apache.pekko.", "scala.", "com.esotericsoftware.", "com.typesafe.config.",
       "io.lockstep.merchant.", "io.lockstep.device.", "io.lockstep.api.", "io.lockstep.ops.",
       "io.lockstep.security.", "io.lockstep.rebalance.", "io.lockstep.http.", "io.lockstep.persistence.",
-      "io.lockstep.serialization.Kryo", "io.lockstep.serialization.ActorRef", "io.lockstep.serialization.StoredEvent",
-      "io.lockstep.serialization.TransientMessage", "io.lockstep.serialization.JdkCollection");
+      "io.lockstep.serialization.", "io.lockstep.config.", "io.lockstep.demo.", "io.lockstep.node.",
+      "io.lockstep.LockstepNode", "io.lockstep.Main", "io.lockstep.ReplayCommand");
+  // The protocol mapping the client shares with the server, until it moves out of serialization
+  // into its own package (issue 13, move 2): pure Java on domain and the generated protos.
+  private static final Set<String> ALLOWED = Set.of(
+      "io.lockstep.serialization.DeviceProtocolMapper", "io.lockstep.serialization.InvalidMutationException");
   private static final Pattern EDGE = Pattern.compile("^\\s+(\\S+)\\s+->\\s+(\\S+)\\s");
 
   private static Map<String, Set<String>> references() {
@@ -67,8 +71,10 @@ class ClientIsolationTest {
     }
     Set<String> forbidden = new TreeSet<>();
     for (String c : reached) {
-      if (FORBIDDEN.stream().anyMatch(c::startsWith)) forbidden.add(c + " (via " + via.get(c) + ")");
+      if (FORBIDDEN.stream().anyMatch(c::startsWith) && !ALLOWED.contains(c.split("\\$")[0])) forbidden.add(c + " (via " + via.get(c) + ")");
     }
     assertEquals(Set.of(), forbidden, "the client library must not reach these");
+    // Every client package is walked, the store's included.
+    assertTrue(reached.contains("io.lockstep.client.store.ReplicaStore"), "store package reached");
   }
 }

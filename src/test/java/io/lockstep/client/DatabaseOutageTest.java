@@ -88,11 +88,11 @@ class DatabaseOutageTest {
 
   private LockstepClient client(String merchant, String device, ClientListener listener) {
     String token = node.tokens().mint(new DevicePrincipal(merchant, device));
-    return LockstepClient.builder()
+    return LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(device).token(() -> token).storePath(dir.resolve(device + ".store"))
         .backoff(Duration.ofMillis(100), Duration.ofMillis(500)).random(new Random(7))
-        .listener(listener).build();
+        .listener(listener).build());
   }
 
   /** When the product API first acknowledges a write again, polling from {@code since}. */

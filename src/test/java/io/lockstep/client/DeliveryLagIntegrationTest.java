@@ -25,7 +25,7 @@ class DeliveryLagIntegrationTest {
   @TempDir Path dir;
 
   private LockstepClient client(String merchant, String device) {
-    return running.client(merchant, device, dir).build();
+    return LockstepClient.open(running.client(merchant, device, dir).build());
   }
 
   private static double metric(String scrape, String name) {

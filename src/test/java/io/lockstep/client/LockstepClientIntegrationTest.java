@@ -37,7 +37,7 @@ class LockstepClientIntegrationTest {
 
   private LockstepClient client(String merchant, String device, int port, ClientListener listener) {
     String token = running.node().tokens().mint(new DevicePrincipal(merchant, device));
-    return LockstepClient.builder()
+    return LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + port + "/v1/devices/ws"))
         .deviceId(device)
         .token(() -> token)
@@ -48,7 +48,7 @@ class LockstepClientIntegrationTest {
         .pingInterval(Duration.ofSeconds(1))
         .random(new Random(1))
         .listener(listener)
-        .build();
+        .build());
   }
 
   private LockstepClient client(String merchant, String device) {
@@ -116,13 +116,13 @@ class LockstepClientIntegrationTest {
         assertEquals(1, writer.ack().getSeq());
       }
       String tillToken = restored.tokens().mint(new DevicePrincipal(merchant, "till"));
-      try (LockstepClient till = LockstepClient.builder()
+      try (LockstepClient till = LockstepClient.open(ClientConfig.builder()
           .serverUri(URI.create("ws://127.0.0.1:" + restored.devicePort() + "/v1/devices/ws"))
           .deviceId("till")
           .token(() -> tillToken)
           .storePath(dir.resolve("till.store"))
           .backoff(Duration.ofMillis(50), Duration.ofMillis(500))
-          .build()) {
+          .build())) {
         till.start();
         assertTrue(till.awaitSettled(WAIT));
         Awaitility.await().atMost(WAIT).until(() -> till.view().lastAppliedSeq() == 1);
@@ -239,7 +239,7 @@ class LockstepClientIntegrationTest {
   @Test
   void aRefusedTokenStopsTheClient() throws Exception {
     List<String> states = new CopyOnWriteArrayList<>();
-    try (LockstepClient stranger = LockstepClient.builder()
+    try (LockstepClient stranger = LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + running.node().devicePort() + "/v1/devices/ws"))
         .deviceId("stranger")
         .token(() -> "not-a-token")
@@ -250,7 +250,7 @@ class LockstepClientIntegrationTest {
             states.add(state + " " + detail);
           }
         })
-        .build()) {
+        .build())) {
       stranger.start();
       assertTrue(stranger.await(v -> v.connectionState() == ConnectionState.FAILED, WAIT));
       Thread.sleep(300);

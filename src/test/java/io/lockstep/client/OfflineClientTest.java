@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lockstep.client.store.ReplicaStore;
 import io.lockstep.client.v1.ClientStore;
 import io.lockstep.domain.OrderState;
 import java.net.URI;
@@ -18,12 +19,12 @@ class OfflineClientTest {
   @TempDir Path dir;
 
   private LockstepClient client(String device) {
-    return LockstepClient.builder()
+    return LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:9/v1/devices/ws"))
         .deviceId(device)
         .token(() -> "unused")
         .storePath(dir.resolve(device + ".store"))
-        .build();
+        .build());
   }
 
   @Test
@@ -51,7 +52,7 @@ class OfflineClientTest {
       till.upsertItem("tea", "Tea", "T-1", 250L);
       till.adjustStock("tea", 5);
     }
-    try (StoreFile store = StoreFile.open(dir.resolve("till.store"))) {
+    try (ReplicaStore store = ReplicaStore.open(dir.resolve("till.store"))) {
       ClientStore stored = store.read().orElseThrow();
       assertEquals(2, stored.getPendingCount());
       assertTrue(stored.getPending(0).getMutation().getBase().getCountersMap().isEmpty());
@@ -84,7 +85,7 @@ class OfflineClientTest {
       assertEquals(3, restarted.adjustStock("coffee", -1), "counters continue, never reused");
       assertEquals(3, restarted.item("coffee").orElseThrow().stock());
     }
-    try (StoreFile store = StoreFile.open(dir.resolve("till.store"))) {
+    try (ReplicaStore store = ReplicaStore.open(dir.resolve("till.store"))) {
       ClientStore stored = store.read().orElseThrow();
       assertEquals(4, stored.getNextCounter());
       assertEquals(List.of(1L, 2L, 3L),
@@ -98,13 +99,34 @@ class OfflineClientTest {
       till.openOrder("o-1");
     }
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> LockstepClient.builder()
+        () -> LockstepClient.open(ClientConfig.builder()
             .serverUri(URI.create("ws://127.0.0.1:9/v1/devices/ws"))
             .deviceId("handheld")
             .token(() -> "unused")
             .storePath(dir.resolve("till.store"))
-            .build());
+            .build()));
     assertTrue(e.getMessage().contains("till"), e.getMessage());
+  }
+
+  @Test
+  void aClientOnAStoreTheWholeFileClientWroteFindsEverything() throws Exception {
+    Path file = dir.resolve("till-7.store");
+    try (var in = OfflineClientTest.class.getResourceAsStream("till-7-v1.store")) {
+      java.nio.file.Files.copy(in, file);
+    }
+    try (LockstepClient till = client("till-7")) {
+      assertEquals(2, till.lastAppliedSeq());
+      assertEquals(3, till.pendingCount(), "one acknowledged, two in the outbox");
+      assertEquals(2, till.view().unacknowledged());
+      assertEquals(39, till.item("coffee").orElseThrow().stock(), "40 from the server, one sold");
+      assertEquals(2, till.order("o-1").orElseThrow().lines().get("l1").quantity());
+      assertTrue(till.order("o-2").orElseThrow().lines().containsKey("l1"));
+      assertEquals(4, till.adjustStock("coffee", -1), "counters continue after the migration");
+    }
+    try (LockstepClient restarted = client("till-7")) {
+      assertEquals(4, restarted.pendingCount());
+      assertEquals(38, restarted.item("coffee").orElseThrow().stock());
+    }
   }
 
   @Test

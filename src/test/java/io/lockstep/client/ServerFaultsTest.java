@@ -54,11 +54,11 @@ class ServerFaultsTest {
   }
 
   private LockstepClient client(ScriptedServer server, ClientListener listener, int maxFrameBytes) {
-    return builder(server, listener).maxFrameBytes(maxFrameBytes).build();
+    return LockstepClient.open(builder(server, listener).maxFrameBytes(maxFrameBytes).build());
   }
 
-  private LockstepClient.Builder builder(ScriptedServer server, ClientListener listener) {
-    return LockstepClient.builder()
+  private ClientConfig.Builder builder(ScriptedServer server, ClientListener listener) {
+    return ClientConfig.builder()
         .serverUri(server.uri())
         .deviceId("till")
         .token(() -> "scripted")
@@ -101,7 +101,7 @@ class ServerFaultsTest {
     };
     Faults faults = new Faults();
     try (ScriptedServer server = new ScriptedServer(script);
-        LockstepClient till = client(server, faults, LockstepClient.DEFAULT_MAX_FRAME_BYTES)) {
+        LockstepClient till = client(server, faults, ClientConfig.DEFAULT_MAX_FRAME_BYTES)) {
       till.start();
       assertEquals(0, nextHello(server).getAfterSeq());
       assertEquals(0, nextHello(server).getAfterSeq(), "the resync starts from seq 0, not after the item");
@@ -146,7 +146,8 @@ class ServerFaultsTest {
     };
     Faults faults = new Faults();
     try (ScriptedServer server = new ScriptedServer(script);
-        LockstepClient till = builder(server, faults).backoff(Duration.ofMillis(100), Duration.ofSeconds(5)).build()) {
+        LockstepClient till = LockstepClient.open(
+            builder(server, faults).backoff(Duration.ofMillis(100), Duration.ofSeconds(5)).build())) {
       till.start();
       Thread.sleep(3_000);
       // A reset backoff reconnects every 100 ms (about 25 times); a growing one about 6 times.

@@ -31,7 +31,7 @@ class SyncBarrierIntegrationTest {
   @TempDir Path dir;
 
   private LockstepClient client(String merchant, String device) {
-    return running.client(merchant, device, dir).build();
+    return LockstepClient.open(running.client(merchant, device, dir).build());
   }
 
   private static String service(String merchant) {

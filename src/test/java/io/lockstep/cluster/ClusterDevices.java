@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lockstep.client.ClientConfig;
 import io.lockstep.client.ClientListener;
 import io.lockstep.client.ConnectionState;
 import io.lockstep.client.LockstepClient;
@@ -51,7 +52,7 @@ final class ClusterDevices implements AutoCloseable {
   LockstepClient device(String merchant, String deviceId, NodeProcess node) {
     String token = cluster.mint(new DevicePrincipal(merchant, deviceId));
     String key = merchant + "/" + deviceId;
-    LockstepClient client = LockstepClient.builder()
+    LockstepClient client = LockstepClient.open(ClientConfig.builder()
         .serverUri(URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId(deviceId)
         .token(() -> token)
@@ -66,7 +67,7 @@ final class ClusterDevices implements AutoCloseable {
             }
           }
         })
-        .build();
+        .build());
     clients.add(client);
     client.start();
     return client;

@@ -111,10 +111,10 @@ class ConsoleBrowserTest {
     write(http, service, "\"upsertItem\":{\"itemId\":\"coffee\",\"name\":\"Coffee\",\"priceCents\":\"350\"}");
     write(http, service, "\"setStock\":{\"itemId\":\"coffee\",\"count\":\"10\"}");
     String deviceToken = node.tokens().mint(new io.lockstep.security.DevicePrincipal("cafe", "till"));
-    till = io.lockstep.client.LockstepClient.builder()
+    till = io.lockstep.client.LockstepClient.open(io.lockstep.client.ClientConfig.builder()
         .serverUri(java.net.URI.create("ws://127.0.0.1:" + node.devicePort() + "/v1/devices/ws"))
         .deviceId("till").token(() -> deviceToken)
-        .storePath(Files.createTempDirectory("lockstep-till").resolve("till.store")).build();
+        .storePath(Files.createTempDirectory("lockstep-till").resolve("till.store")).build());
     till.start();
     assertTrue(till.awaitApplied(2, WAIT), "the till applied the first writes");
 

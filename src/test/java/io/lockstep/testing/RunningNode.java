@@ -3,7 +3,7 @@ package io.lockstep.testing;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.lockstep.LockstepNode;
-import io.lockstep.client.LockstepClient;
+import io.lockstep.client.ClientConfig;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.ServicePrincipal;
 import java.net.URI;
@@ -94,10 +94,10 @@ public final class RunningNode implements BeforeAllCallback, AfterAllCallback {
     return node().tokens().mint(new ServicePrincipal("backoffice", Optional.of(merchantId)));
   }
 
-  /** A client of {@code deviceId} with its store in {@code dir}, quick to reconnect, not yet built. */
-  public LockstepClient.Builder client(String merchantId, String deviceId, Path dir) {
+  /** The settings of a client of {@code deviceId} with its store in {@code dir}, quick to reconnect. */
+  public ClientConfig.Builder client(String merchantId, String deviceId, Path dir) {
     String token = deviceToken(merchantId, deviceId);
-    return LockstepClient.builder()
+    return ClientConfig.builder()
         .serverUri(deviceUri())
         .deviceId(deviceId)
         .token(() -> token)

@@ -69,7 +69,7 @@ public final class LoadRun {
 
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].startsWith("-")) {
-      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos|skew [--duration S] [--out DIR]"
+      System.err.println("usage: load-tests/run steady|hot|fanout|reconnect-storm|idle|chaos|skew|store-cost [--duration S] [--out DIR]"
           + " (chaos: [--fault kill|stop|partition|db-stop|db-pause] [--fault-seconds S], partition as root)"
           + " [--target URL] [--db postgres] [--merchants N] [--devices N] [--rate N] [--jfr true]"
           + " (fanout: [--rates R1,R2,…] [--step-seconds S] [--warmup-seconds S] [--drain-seconds S])");
@@ -83,7 +83,7 @@ public final class LoadRun {
       }
       opts.put(args[i].substring(2), args[++i]);
     }
-    int code = new LoadRun(args[0], opts).run();
+    int code = "store-cost".equals(args[0]) ? StoreCostScenario.run(opts) : new LoadRun(args[0], opts).run();
     System.exit(code);
   }
 
