@@ -402,6 +402,7 @@ public final class DeviceSession {
   }
 
   private Behavior<Command> onPushResult(PushResult result) {
+    if (!pipeline.answersOldest(result.acks())) return Behaviors.same(); // the copy of a push answered already
     resentAfterTimeout = false;
     forward(pipeline.resultForOldest());
     // The oldest unanswered push is due within request-timeout of the previous answer (the armed

@@ -39,6 +39,20 @@ final class PushPipeline {
     return resendFrom == 0 ? push : null;
   }
 
+  /**
+   * Whether a result with these acks answers the oldest push. A push sent again after
+   * {@code request-timeout} whose original was only slow is answered twice (the merchant admits
+   * the copy and answers its mutations {@code DUPLICATE}); the second answer names counters of a
+   * push already answered, not those of the oldest one still in flight, and must be neither sent
+   * to the device nor counted as the answer of the next push.
+   */
+  boolean answersOldest(List<io.lockstep.protocol.v1.Ack> acks) {
+    Forwarded oldest = unanswered.peekFirst();
+    if (oldest == null) return false;
+    if (acks.isEmpty() || oldest.mutations().isEmpty()) return true;
+    return acks.get(0).getCounter() == oldest.mutations().get(0).getCounter();
+  }
+
   /** The oldest push got its result; returns what to send again now, if anything. */
   List<Forwarded> resultForOldest() {
     if (unanswered.pollFirst() != null) answered++;
