@@ -72,17 +72,17 @@ public final class ReconnectingDevice implements AutoCloseable {
    */
   public Ack push(Mutation mutation, Duration patience) throws InterruptedException {
     long deadline = System.nanoTime() + patience.toNanos();
-    current.push(mutation);
+    boolean sent = send(mutation);
     long waitingSince = System.nanoTime();
     while (System.nanoTime() < deadline) {
-      Ack ack = current.pollAck(POLL);
+      Ack ack = sent ? current.pollAck(POLL) : null;
       if (ack != null && ack.getCounter() == mutation.getCounter()) return ack;
-      if (ack == null && (refusedOrClosed() || silentSince(waitingSince))) {
+      if (ack == null && (!sent || refusedOrClosed() || silentSince(waitingSince))) {
         reconnect(deadline);
         if (lastCounter >= mutation.getCounter()) {
           return Ack.newBuilder().setCounter(mutation.getCounter()).setStatus(AckStatus.DUPLICATE).build();
         }
-        current.push(mutation);
+        sent = send(mutation);
         waitingSince = System.nanoTime();
       }
     }
@@ -130,6 +130,20 @@ public final class ReconnectingDevice implements AutoCloseable {
   /** Items and orders as applied, keyed by {@link History#key}: the final replica of a history. */
   public Map<String, Message> records() {
     return Map.copyOf(records);
+  }
+
+  /**
+   * Sends the push; false when the socket was closed under it (the server or a cut closed it before
+   * the device saw the close), which a device answers like any close: reconnect and resend.
+   */
+  private boolean send(Mutation mutation) {
+    try {
+      current.push(mutation);
+      return true;
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof java.io.IOException) return false;
+      throw e;
+    }
   }
 
   private boolean silentSince(long nanos) {
