@@ -73,7 +73,7 @@ public final class JournalChanges {
   }
 
   private static MutationRecorded recordedOf(EventEnvelope envelope) {
-    if (envelope.event() instanceof MerchantEntity.Recorded recorded) {
+    if (envelope.event() instanceof Recorded recorded) {
       return recorded.proto();
     }
     throw new IllegalStateException("unexpected event type in merchant journal: " + envelope.event().getClass().getName());

@@ -128,7 +128,7 @@ final class Resolver {
         AckStatus status, DomainRecord record, Optional<Conflict> conflict) {
       WrittenEvents.Written written =
           WrittenEvents.encode(seq, push.deviceId(), push.authority(), wire, status, record, conflict, nowMillis);
-      events.add(MerchantEntity.Recorded.encoded(seq, written.event()));
+      events.add(Recorded.encoded(seq, written.event()));
       stored.add(new Stored(next, written.change(), conflict.map(Conflict::rule), wire.getSerializedSize()));
       current = next;
     }

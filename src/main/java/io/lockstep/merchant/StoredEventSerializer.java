@@ -17,7 +17,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  *
  * <pre>
  *  manifest            type                       proto
- *  mutation-recorded   MerchantEntity.Recorded    lockstep.storage.v1.MutationRecorded
+ *  mutation-recorded   Recorded    lockstep.storage.v1.MutationRecorded
  *  merchant-state      domain.MerchantState       lockstep.storage.v1.MerchantSnapshot
  * </pre>
  */
@@ -33,14 +33,14 @@ public final class StoredEventSerializer extends SerializerWithStringManifest {
 
   @Override
   public String manifest(Object o) {
-    if (o instanceof MerchantEntity.Recorded) return MUTATION_RECORDED;
+    if (o instanceof Recorded) return MUTATION_RECORDED;
     if (o instanceof MerchantState) return MERCHANT_STATE;
     throw new IllegalArgumentException("not a stored type: " + o.getClass().getName());
   }
 
   @Override
   public byte[] toBinary(Object o) {
-    if (o instanceof MerchantEntity.Recorded recorded) return recorded.bytesForJournal(); // encoded once, when resolved
+    if (o instanceof Recorded recorded) return recorded.bytesForJournal(); // encoded once, when resolved
     if (o instanceof MerchantState state) return MerchantStateCodec.toBytes(state);
     throw new IllegalArgumentException("not a stored type: " + o.getClass().getName());
   }
@@ -50,7 +50,7 @@ public final class StoredEventSerializer extends SerializerWithStringManifest {
     try {
       switch (manifest) {
         case MUTATION_RECORDED:
-          return new MerchantEntity.Recorded(MutationRecorded.parseFrom(bytes));
+          return new Recorded(MutationRecorded.parseFrom(bytes));
         case MERCHANT_STATE:
           return MerchantStateCodec.fromBytes(bytes);
         default:

@@ -45,7 +45,7 @@ class JournalChangesTest {
   private static EventEnvelope envelope(long seq) {
     MutationRecorded event = MutationRecorded.newBuilder().setSeq(seq).setDeviceId("d")
         .setMutation(Mutation.newBuilder().setCounter(seq)).build();
-    return EventEnvelope.apply(Sequence.apply(seq), "Merchant|m", seq, new MerchantEntity.Recorded(event), 0L);
+    return EventEnvelope.apply(Sequence.apply(seq), "Merchant|m", seq, new Recorded(event), 0L);
   }
 
   private static List<Long> seqs(Source<Change, NotUsed> changes) throws Exception {

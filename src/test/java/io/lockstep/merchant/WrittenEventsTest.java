@@ -66,7 +66,7 @@ class WrittenEventsTest {
     assertArrayEquals(expected.toByteArray(), written.event(), "the stored event");
     assertArrayEquals(ChangeFrames.toChange(expected).toByteArray(), written.change().change(), "the change");
     assertEquals(seq, written.change().seq());
-    assertEquals(expected, MerchantEntity.Recorded.encoded(seq, written.event()).proto(), "decodes to the reference");
+    assertEquals(expected, Recorded.encoded(seq, written.event()).proto(), "decodes to the reference");
   }
 
   @Provide

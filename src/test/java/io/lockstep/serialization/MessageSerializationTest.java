@@ -1,5 +1,6 @@
 package io.lockstep.serialization;
 
+import io.lockstep.merchant.Recorded;
 import static io.lockstep.testing.Mutations.adjustStock;
 import static io.lockstep.testing.Mutations.base;
 import static io.lockstep.testing.Mutations.upsertItem;
@@ -80,7 +81,7 @@ class MessageSerializationTest {
         new MerchantEntity.CatchUpFromJournal(4, 900),
         MerchantEntity.Refused.busy(java.time.Duration.ofMillis(1500)),
         new MerchantEntity.OutOfSequence(7),
-        new MerchantEntity.Recorded(MutationRecorded.newBuilder()
+        new Recorded(MutationRecorded.newBuilder()
             .setSeq(1).setDeviceId("d1").setAuthority(WriterAuthority.WRITER_DEVICE)
             .setMutation(mutation).setStatus(AckStatus.ACCEPTED).setItem(item).setRecordedAtMillis(1).build()),
         populatedState());

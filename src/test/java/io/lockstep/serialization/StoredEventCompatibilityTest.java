@@ -1,5 +1,6 @@
 package io.lockstep.serialization;
 
+import io.lockstep.merchant.Recorded;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -45,8 +46,8 @@ class StoredEventCompatibilityTest {
   @Test
   void anEventWithoutTheLaterFieldsDecodesWithDefaults() throws Exception {
     StoredEventSerializer serializer = new StoredEventSerializer();
-    MerchantEntity.Recorded event =
-        (MerchantEntity.Recorded) serializer.fromBinary(fixture(), StoredEventSerializer.MUTATION_RECORDED);
+    Recorded event =
+        (Recorded) serializer.fromBinary(fixture(), StoredEventSerializer.MUTATION_RECORDED);
 
     assertEquals(1, event.proto().getSeq());
     assertEquals("register", event.proto().getDeviceId());
