@@ -419,12 +419,27 @@ final class ProcessCluster implements AutoCloseable {
     return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
+  /** Ports handed out by this JVM: never twice. */
+  private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /**
+   * A port free now, below Linux's ephemeral range (32768-60999). A port from {@code
+   * ServerSocket(0)} comes from that range, and between its pick and the node's bind an outgoing
+   * connection of the run could take it (a node once failed to start so: "Address already in
+   * use"); below the range only another explicit bind can.
+   */
   private static int freePort() {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 1000; attempt++) {
+      int port = 20_000 + random.nextInt(12_000);
+      if (!HANDED_OUT.add(port)) continue;
+      try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+        return port;
+      } catch (IOException inUse) {
+        // taken: try another
+      }
     }
+    throw new UncheckedIOException(new IOException("no free port in 20000-31999 after 1000 tries"));
   }
 
   private static String env(String name, String fallback) {
