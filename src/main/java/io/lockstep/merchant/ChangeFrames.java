@@ -59,11 +59,7 @@ public final class ChangeFrames {
     try {
       out.writeTag(ServerFrame.CHANGES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
       out.writeUInt32NoTag(inner);
-      for (Encoded change : part) {
-        out.writeTag(Changes.CHANGES_FIELD_NUMBER, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        out.writeUInt32NoTag(change.change().length);
-        out.writeRawBytes(change.change());
-      }
+      for (Encoded change : part) writeDelimited(out, Changes.CHANGES_FIELD_NUMBER, change.change());
       out.checkNoSpaceLeft();
     } catch (IOException e) {
       throw new UncheckedIOException("sized wrongly", e); // cannot happen: the array is sized exactly
@@ -71,8 +67,16 @@ public final class ChangeFrames {
     return frame;
   }
 
-  private static int delimitedSize(int field, int length) {
+  /** The encoded size of field {@code field} holding {@code length} bytes of an encoded message. */
+  static int delimitedSize(int field, int length) {
     return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
+  }
+
+  /** Writes field {@code field} holding the encoded message {@code message} as it is. */
+  static void writeDelimited(CodedOutputStream out, int field, byte[] message) throws IOException {
+    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag(message.length);
+    out.writeRawBytes(message);
   }
 
   /** {@code state} at its head seq in snapshot chunks of at most {@code perChunk} records. */

@@ -47,11 +47,6 @@ public final class Recorded implements MerchantEntity.Event {
     return p;
   }
 
-  /** The bytes the journal stores. */
-  public byte[] toByteArray() {
-    return encoded != null ? encoded.clone() : proto.toByteArray();
-  }
-
   /** The stored bytes without a copy, for the serializer. */
   byte[] bytesForJournal() {
     return encoded != null ? encoded : proto.toByteArray();

@@ -63,7 +63,7 @@ final class WrittenEvents {
   static byte[] item(Item item) {
     Map<String, Long> counters = item.version().counters();
     int version = 0;
-    for (Map.Entry<String, Long> c : counters.entrySet()) version += delimitedSize(1, counterEntrySize(c));
+    for (Map.Entry<String, Long> c : counters.entrySet()) version += ChangeFrames.delimitedSize(1, counterEntrySize(c));
     Writer w = new Writer();
     w.string(1, item.itemId()).string(2, item.name()).string(3, item.sku()).int64(4, item.priceCents())
         .sint64(5, item.stock()).bool(6, item.deleted()).message(7, version);
@@ -88,10 +88,6 @@ final class WrittenEvents {
 
   private static int counterEntrySize(Map.Entry<String, Long> c) {
     return CodedOutputStream.computeStringSize(1, c.getKey()) + CodedOutputStream.computeUInt64Size(2, c.getValue());
-  }
-
-  private static int delimitedSize(int field, int length) {
-    return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(length) + length;
   }
 
   /**
@@ -141,12 +137,12 @@ final class WrittenEvents {
 
     /** An encoded message (absent when null). */
     Writer bytes(int field, byte[] v) {
-      return v == null ? this : add(field, BYTES, v, delimitedSize(field, v.length));
+      return v == null ? this : add(field, BYTES, v, ChangeFrames.delimitedSize(field, v.length));
     }
 
     /** The tag and length of a message of {@code length} bytes the caller writes after these fields. */
     Writer message(int field, int length) {
-      return add(field, HEADER, length, delimitedSize(field, length) - length);
+      return add(field, HEADER, length, ChangeFrames.delimitedSize(field, length) - length);
     }
 
     void writeTo(CodedOutputStream out) throws IOException {
@@ -160,12 +156,7 @@ final class WrittenEvents {
           case ENUM -> out.writeEnum(f, (Integer) v);
           case BOOL -> out.writeBool(f, true);
           case STRING -> out.writeString(f, (String) v);
-          case BYTES -> {
-            byte[] b = (byte[]) v;
-            out.writeTag(f, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-            out.writeUInt32NoTag(b.length);
-            out.writeRawBytes(b);
-          }
+          case BYTES -> ChangeFrames.writeDelimited(out, f, (byte[]) v);
           default -> {
             out.writeTag(f, WireFormat.WIRETYPE_LENGTH_DELIMITED);
             out.writeUInt32NoTag((Integer) v);
