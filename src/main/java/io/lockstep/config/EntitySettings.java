@@ -8,6 +8,7 @@ import java.time.Duration;
  *
  * @param snapshotEvery events between snapshots
  * @param changeWindowSize recent changes kept in memory for catch-up
+ * @param changeWindowBytes most bytes of encoded changes that window holds per merchant
  * @param changesPerFrame most changes in one catch-up {@code Changes} frame
  * @param recordsPerSnapshotChunk most items and orders in one {@code Snapshot} chunk
  * @param passivationIdleTimeout idle time after which an entity without subscribers stops
@@ -28,6 +29,7 @@ import java.time.Duration;
 public record EntitySettings(
     int snapshotEvery,
     int changeWindowSize,
+    int changeWindowBytes,
     int changesPerFrame,
     int recordsPerSnapshotChunk,
     Duration passivationIdleTimeout,
@@ -53,6 +55,7 @@ public record EntitySettings(
     return new EntitySettings(
         LockstepSettings.positive(entity, "snapshot-every"),
         LockstepSettings.positive(entity, "change-window-size"),
+        LockstepSettings.positiveBytes(entity, "change-window-bytes"),
         LockstepSettings.positive(entity, "changes-per-frame"),
         LockstepSettings.positive(entity, "records-per-snapshot-chunk"),
         LockstepSettings.positiveDuration(entity, "passivation-idle-timeout"),

@@ -86,6 +86,15 @@ public record LockstepSettings(
     return value;
   }
 
+  /** A size in bytes ({@code 512KiB}), at least 1 and at most {@link Integer#MAX_VALUE}. */
+  static int positiveBytes(Config config, String path) {
+    long bytes = config.getBytes(path);
+    if (bytes < 1 || bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(path + " must be between 1 byte and 2 GiB, was " + bytes);
+    }
+    return (int) bytes;
+  }
+
   static java.time.Duration positiveDuration(Config config, String path) {
     java.time.Duration value = config.getDuration(path);
     if (value.isNegative() || value.isZero()) {

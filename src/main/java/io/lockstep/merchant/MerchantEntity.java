@@ -391,7 +391,7 @@ public final class MerchantEntity
     this.rules = rules;
     this.resolver = new Resolver(merchantId, rules, context::getLog);
     this.keys = new IdempotencyKeys<>(settings.idempotencyKeys());
-    this.window = new ChangeWindow(settings.changeWindowSize());
+    this.window = new ChangeWindow(settings.changeWindowSize(), settings.changeWindowBytes());
     this.barrier = new SyncBarrier(settings.syncRecentWindow());
     this.subscribers = new Subscribers(merchantId, observer);
   }

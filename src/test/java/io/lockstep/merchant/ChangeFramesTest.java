@@ -67,7 +67,7 @@ class ChangeFramesTest {
 
   @Test
   void theWindowKeepsTheNewestContiguousRunAndServesWhatIsAfterASeq() {
-    ChangeWindow window = new ChangeWindow(5);
+    ChangeWindow window = new ChangeWindow(5, 64 * 1024);
     for (long seq = 1; seq <= 8; seq++) window.put(ChangeFrames.encode(event(seq, "till")));
     assertEquals(5, window.size());
     assertEquals(4L, window.firstSeqUpTo(8).orElseThrow());

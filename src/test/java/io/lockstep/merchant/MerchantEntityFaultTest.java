@@ -258,7 +258,7 @@ class MerchantEntityFaultTest {
 
   private static EntitySettings withMaxBufferedMutations(int max) {
     EntitySettings s = TestSettings.ENTITY;
-    return new EntitySettings(s.snapshotEvery(), s.changeWindowSize(), s.changesPerFrame(),
+    return new EntitySettings(s.snapshotEvery(), s.changeWindowSize(), s.changeWindowBytes(), s.changesPerFrame(),
         s.recordsPerSnapshotChunk(), s.passivationIdleTimeout(), s.askTimeout(), s.restartMinBackoff(),
         s.restartMaxBackoff(), s.journalCatchUpLimit(), s.idempotencyKeys(), max, s.busyRetryAfter(),
         s.maxWriteAttempts(), s.syncRecentWindow());
