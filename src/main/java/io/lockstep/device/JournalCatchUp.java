@@ -1,8 +1,6 @@
 package io.lockstep.device;
 
 import io.lockstep.merchant.JournalChanges;
-import io.lockstep.protocol.v1.Changes;
-import io.lockstep.protocol.v1.ServerFrame;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
 import org.apache.pekko.stream.javadsl.Source;
@@ -24,9 +22,6 @@ final class JournalCatchUp {
 
   /** Encoded {@code ServerFrame}s of up to {@code changesPerFrame} changes each. */
   Source<byte[], NotUsed> frames(Outgoing.FromJournal range) {
-    return journal.range(range.merchantId(), range.fromSeq(), range.toSeq())
-        .grouped(changesPerFrame)
-        .map(changes ->
-            ServerFrame.newBuilder().setChanges(Changes.newBuilder().addAllChanges(changes)).build().toByteArray());
+    return journal.frames(range.merchantId(), range.fromSeq(), range.toSeq(), changesPerFrame);
   }
 }

@@ -1,5 +1,6 @@
 package io.lockstep.merchant;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.WireFormat;
 import io.lockstep.domain.MerchantState;
@@ -32,6 +33,86 @@ public final class ChangeFrames {
    */
   record Encoded(long seq, byte[] change) {}
 
+  /**
+   * The device-facing form of a stored event given as the bytes the journal holds, written field
+   * by field from them without decoding the event: the same bytes as {@link #encode} of the
+   * decoded event, for every event this version or an earlier one wrote ({@code ChangeFramesTest}).
+   * The mutation, record and conflict are copied as they are. A field written twice (which no
+   * writer here does, but protobuf allows) is left to the decoder.
+   */
+  static Encoded encodeStored(byte[] stored) {
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(stored);
+      long seq = 0;
+      int status = 0;
+      int[] from = new int[10]; // per MutationRecorded field: where its bytes start, or 0 when absent
+      int[] length = new int[10];
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        int field = WireFormat.getTagFieldNumber(tag);
+        if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) {
+          seq = in.readUInt64();
+        } else if (tag == (5 << 3 | WireFormat.WIRETYPE_VARINT)) {
+          status = in.readEnum();
+        } else if (field >= 2 && field <= 8 && field != 3 && field != 5
+            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+          if (from[field] != 0) return encode(MutationRecorded.parseFrom(stored)); // merged by the decoder
+          length[field] = in.readRawVarint32();
+          from[field] = in.getTotalBytesRead();
+          in.skipRawBytes(length[field]);
+        } else {
+          in.skipField(tag);
+        }
+      }
+      if (from[6] != 0 && from[7] != 0) return encode(MutationRecorded.parseFrom(stored)); // oneof: the last wins
+      AckStatus changeStatus = switch (status) {
+        case 0, 1 -> AckStatus.ACCEPTED;
+        case 3 -> AckStatus.REJECTED;
+        default -> throw new IllegalArgumentException(
+            "event " + seq + ": status " + status + " is never stored (written by a newer version?)");
+      };
+      long counter = from[4] == 0 ? 0 : counterOf(stored, from[4], length[4]);
+      int recordField = from[6] != 0 ? 6 : from[7] != 0 ? 7 : 0;
+      // Change: seq 1, device_id 2, counter 3, mutation 4 (always: toChange sets it), item 5 | order 6, conflict 7, status 8
+      int size = (seq == 0 ? 0 : CodedOutputStream.computeUInt64Size(1, seq))
+          + (length[2] == 0 ? 0 : delimitedSize(2, length[2]))
+          + (counter == 0 ? 0 : CodedOutputStream.computeUInt64Size(3, counter))
+          + delimitedSize(4, length[4])
+          + (recordField == 0 ? 0 : delimitedSize(recordField - 1, length[recordField]))
+          + (from[8] == 0 ? 0 : delimitedSize(7, length[8]))
+          + CodedOutputStream.computeEnumSize(8, changeStatus.getNumber());
+      byte[] change = new byte[size];
+      CodedOutputStream out = CodedOutputStream.newInstance(change);
+      if (seq != 0) out.writeUInt64(1, seq);
+      if (length[2] != 0) writeDelimited(out, 2, stored, from[2], length[2]);
+      if (counter != 0) out.writeUInt64(3, counter);
+      writeDelimited(out, 4, stored, from[4], length[4]);
+      if (recordField != 0) writeDelimited(out, recordField - 1, stored, from[recordField], length[recordField]);
+      if (from[8] != 0) writeDelimited(out, 7, stored, from[8], length[8]);
+      out.writeEnum(8, changeStatus.getNumber());
+      out.checkNoSpaceLeft();
+      return new Encoded(seq, change);
+    } catch (IOException e) {
+      throw new IllegalStateException("a stored event does not decode", e);
+    }
+  }
+
+  /** The {@code counter} (field 1) of the encoded {@code Mutation} at {@code bytes[from, from + length)}. */
+  private static long counterOf(byte[] bytes, int from, int length) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(bytes, from, length);
+    long counter = 0;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) counter = in.readUInt64();
+      else in.skipField(tag);
+    }
+    return counter;
+  }
+
+  private static void writeDelimited(CodedOutputStream out, int field, byte[] bytes, int from, int length) throws IOException {
+    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+    out.writeUInt32NoTag(length);
+    out.writeRawBytes(bytes, from, length);
+  }
+
   /** The device-facing form of {@code event}, encoded. */
   static Encoded encode(MutationRecorded event) {
     return new Encoded(event.getSeq(), toChange(event).toByteArray());
@@ -49,6 +130,11 @@ public final class ChangeFrames {
       frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).seq(), part.get(part.size() - 1).seq(), serverFrame(part)));
     }
     return frames;
+  }
+
+  /** The bytes of a {@code ServerFrame} holding one {@code Changes} of {@code part}, in order. */
+  static byte[] changesFrame(List<Encoded> part) {
+    return serverFrame(part);
   }
 
   private static byte[] serverFrame(List<Encoded> part) {

@@ -28,13 +28,29 @@ public final class JournalChanges {
    * It must come back whole: a hole, or a range that ends short, fails the stream.
    */
   public Source<Change, NotUsed> range(String merchantId, long fromSeq, long toSeq) {
+    return whole(merchantId, fromSeq, toSeq).map(recorded -> ChangeFrames.toChange(recorded.proto()));
+  }
+
+  /**
+   * The changes {@code fromSeq..toSeq} of {@code merchantId} (a committed range, which must come
+   * back whole) as encoded {@code ServerFrame}s of up to {@code perFrame} changes each: each
+   * change written from the stored bytes without decoding them ({@link ChangeFrames#encodeStored}).
+   */
+  public Source<byte[], NotUsed> frames(String merchantId, long fromSeq, long toSeq, int perFrame) {
+    if (perFrame < 1) throw new IllegalArgumentException("perFrame < 1: " + perFrame);
+    return whole(merchantId, fromSeq, toSeq)
+        .map(recorded -> ChangeFrames.encodeStored(recorded.bytesForJournal()))
+        .grouped(perFrame)
+        .map(ChangeFrames::changesFrame);
+  }
+
+  private Source<Recorded, NotUsed> whole(String merchantId, long fromSeq, long toSeq) {
     return deferred(fromSeq, next -> contiguous(merchantId, events(merchantId, fromSeq, toSeq), next)
-        .map(ChangeFrames::toChange)
         .concatLazy(Source.lazySource(() -> {
           if (next.get() != toSeq + 1) {
             throw new IllegalStateException("journal range of " + merchantId + " ends at " + (next.get() - 1) + ", expected " + toSeq);
           }
-          return Source.<Change>empty();
+          return Source.<Recorded>empty();
         })));
   }
 
@@ -45,12 +61,12 @@ public final class JournalChanges {
   public Source<Change, NotUsed> after(String merchantId, long afterSeq, int limit) {
     if (limit < 1) throw new IllegalArgumentException("limit < 1: " + limit);
     return deferred(afterSeq + 1, next -> contiguous(merchantId, events(merchantId, afterSeq + 1, Long.MAX_VALUE).take(limit), next)
-        .map(ChangeFrames::toChange));
+        .map(recorded -> ChangeFrames.toChange(recorded.proto())));
   }
 
   /** Every stored event of {@code merchantId} from seq 1, in order (replay). A hole fails the stream. */
   public Source<MutationRecorded, NotUsed> recorded(String merchantId) {
-    return deferred(1, next -> contiguous(merchantId, events(merchantId, 1, Long.MAX_VALUE), next));
+    return deferred(1, next -> contiguous(merchantId, events(merchantId, 1, Long.MAX_VALUE), next).map(Recorded::proto));
   }
 
   private Source<EventEnvelope, NotUsed> events(String merchantId, long fromSeq, long toSeq) {
@@ -62,19 +78,19 @@ public final class JournalChanges {
     return Source.lazySource(() -> read.apply(new AtomicLong(fromSeq))).mapMaterializedValue(m -> NotUsed.getInstance());
   }
 
-  private static Source<MutationRecorded, NotUsed> contiguous(String merchantId, Source<EventEnvelope, NotUsed> events, AtomicLong next) {
+  private static Source<Recorded, NotUsed> contiguous(String merchantId, Source<EventEnvelope, NotUsed> events, AtomicLong next) {
     return events.map(envelope -> {
-      MutationRecorded event = recordedOf(envelope);
-      if (event.getSeq() != next.getAndIncrement()) {
-        throw new IllegalStateException("journal range of " + merchantId + " has a hole before seq " + event.getSeq());
+      Recorded event = recordedOf(envelope);
+      if (event.seq() != next.getAndIncrement()) {
+        throw new IllegalStateException("journal range of " + merchantId + " has a hole before seq " + event.seq());
       }
       return event;
     });
   }
 
-  private static MutationRecorded recordedOf(EventEnvelope envelope) {
+  private static Recorded recordedOf(EventEnvelope envelope) {
     if (envelope.event() instanceof Recorded recorded) {
-      return recorded.proto();
+      return recorded;
     }
     throw new IllegalStateException("unexpected event type in merchant journal: " + envelope.event().getClass().getName());
   }

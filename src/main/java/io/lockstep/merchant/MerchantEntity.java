@@ -713,7 +713,7 @@ public final class MerchantEntity
     }
     MutationRecorded proto = event.proto();
     Mutation mutation = RecordedEvents.mutationOf(proto);
-    window.put(ChangeFrames.encode(proto));
+    window.put(ChangeFrames.encodeStored(event.bytesForJournal()));
     return rules.apply(state, proto.getSeq(), mutation).state();
   }
 }

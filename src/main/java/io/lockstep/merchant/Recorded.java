@@ -1,17 +1,20 @@
 package io.lockstep.merchant;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
 import io.lockstep.storage.v1.MutationRecorded;
 import java.util.Objects;
 
 /**
  * One stored mutation; see {@code proto/lockstep/storage/v1/events.proto}. One just resolved
  * carries its encoding, made once ({@link WrittenEvents}), which the journal writes as it is;
- * one read from the journal its decoded form. Each is derived from the other when asked.
+ * one read from the journal the bytes it read. The decoded form is derived when asked.
  */
 public final class Recorded implements MerchantEntity.Event {
   private final long seq;
-  private final byte[] encoded; // null when read from the journal
-  private volatile MutationRecorded proto; // decoded on first use when resolved here
+  private final byte[] encoded; // null when built from its decoded form
+  private volatile MutationRecorded proto; // decoded on first use when encoded here or read as bytes
 
   public Recorded(MutationRecorded proto) {
     this.proto = Objects.requireNonNull(proto, "proto");
@@ -29,6 +32,28 @@ public final class Recorded implements MerchantEntity.Event {
     return new Recorded(seq, Objects.requireNonNull(encoded, "encoded"));
   }
 
+  /**
+   * The event whose stored bytes are {@code stored} (read from the journal), decoded only when
+   * asked: catch-up turns the bytes into a change without decoding them ({@link ChangeFrames#encodeStored}).
+   *
+   * @throws InvalidProtocolBufferException when the bytes are not a sequence of protobuf fields
+   */
+  public static Recorded stored(byte[] stored) throws InvalidProtocolBufferException {
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(stored);
+      long seq = 0;
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) seq = in.readUInt64();
+        else in.skipField(tag);
+      }
+      return new Recorded(seq, stored);
+    } catch (InvalidProtocolBufferException e) {
+      throw e;
+    } catch (java.io.IOException e) {
+      throw new InvalidProtocolBufferException(e);
+    }
+  }
+
   /** The merchant seq it was stored at, without decoding. */
   public long seq() {
     return seq;
@@ -39,8 +64,8 @@ public final class Recorded implements MerchantEntity.Event {
     if (p == null) {
       try {
         p = MutationRecorded.parseFrom(encoded);
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw new IllegalStateException("an event encoded here does not decode", e);
+      } catch (InvalidProtocolBufferException e) {
+        throw new IllegalStateException("stored event " + seq + " does not decode", e);
       }
       proto = p;
     }

@@ -3,7 +3,6 @@ package io.lockstep.merchant;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.lockstep.domain.MerchantState;
 import io.lockstep.serialization.MerchantStateCodec;
-import io.lockstep.storage.v1.MutationRecorded;
 import java.io.NotSerializableException;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
@@ -50,7 +49,7 @@ public final class StoredEventSerializer extends SerializerWithStringManifest {
     try {
       switch (manifest) {
         case MUTATION_RECORDED:
-          return new Recorded(MutationRecorded.parseFrom(bytes));
+          return Recorded.stored(bytes); // decoded when the entity or a reader asks
         case MERCHANT_STATE:
           return MerchantStateCodec.fromBytes(bytes);
         default:

@@ -1,10 +1,13 @@
 package io.lockstep.merchant;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lockstep.protocol.v1.Change;
+import io.lockstep.protocol.v1.Changes;
+import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.Mutation;
 import io.lockstep.storage.v1.MutationRecorded;
 import java.util.List;
@@ -45,7 +48,11 @@ class JournalChangesTest {
   private static EventEnvelope envelope(long seq) {
     MutationRecorded event = MutationRecorded.newBuilder().setSeq(seq).setDeviceId("d")
         .setMutation(Mutation.newBuilder().setCounter(seq)).build();
-    return EventEnvelope.apply(Sequence.apply(seq), "Merchant|m", seq, new Recorded(event), 0L);
+    try { // as the serializer reads it: the stored bytes
+      return EventEnvelope.apply(Sequence.apply(seq), "Merchant|m", seq, Recorded.stored(event.toByteArray()), 0L);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static List<Long> seqs(Source<Change, NotUsed> changes) throws Exception {
@@ -73,6 +80,29 @@ class JournalChangesTest {
   @Test
   void aRangeThatEndsShortFailsIt() {
     assertEquals("journal range of m ends at 3, expected 5", failure(journal(1, 2, 3).range("m", 2, 5)));
+  }
+
+  @Test
+  void framesAreTheChangesOfTheRangeAsProtobufFramesThem() throws Exception {
+    JournalChanges journal = journal(1, 2, 3, 4, 5, 6);
+    List<byte[]> frames = journal.frames("m", 2, 6, 2).runWith(Sink.seq(), TEST_KIT.system())
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    List<Change> expected = journal.range("m", 2, 6).runWith(Sink.seq(), TEST_KIT.system())
+        .toCompletableFuture().get(5, TimeUnit.SECONDS);
+    assertEquals(3, frames.size());
+    for (int i = 0; i < frames.size(); i++) {
+      byte[] protobufs = ServerFrame.newBuilder()
+          .setChanges(Changes.newBuilder().addAllChanges(expected.subList(2 * i, Math.min(expected.size(), 2 * i + 2))))
+          .build().toByteArray();
+      assertArrayEquals(protobufs, frames.get(i), "frame " + i);
+    }
+  }
+
+  @Test
+  void aHoleFailsTheFramesToo() {
+    ExecutionException thrown = assertThrows(ExecutionException.class, () ->
+        journal(1, 2, 4).frames("m", 1, 4, 10).runWith(Sink.seq(), TEST_KIT.system()).toCompletableFuture().get(5, TimeUnit.SECONDS));
+    assertEquals("journal range of m has a hole before seq 4", thrown.getCause().getMessage());
   }
 
   @Test

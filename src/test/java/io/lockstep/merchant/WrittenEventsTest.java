@@ -69,6 +69,49 @@ class WrittenEventsTest {
     assertEquals(expected, Recorded.encoded(seq, written.event()).proto(), "decodes to the reference");
   }
 
+  @Property(tries = 500)
+  void theChangeWrittenFromStoredBytesIsTheChangeOfTheDecodedEvent(
+      @ForAll("seqs") long seq, @ForAll("ids") String deviceId, @ForAll boolean rejected,
+      @ForAll("records") DomainRecord record, @ForAll("conflicts") Optional<Conflict> conflict,
+      @ForAll("seqs") long counter, @ForAll long now,
+      @ForAll boolean withStatus, @ForAll boolean withMutation, @ForAll boolean withRecord) throws Exception {
+    io.lockstep.protocol.v1.Mutation wire = Mutations.restock(counter, record.recordId());
+    MutationRecorded.Builder b = reference(seq, deviceId, Authority.DEVICE, wire,
+        rejected ? AckStatus.REJECTED : AckStatus.ACCEPTED, record, conflict, now).toBuilder();
+    if (!withStatus) b.clearStatus(); // events written before the field
+    if (!withMutation) b.clearMutation();
+    if (!withRecord) b.clearRecord();
+    MutationRecorded event = b.build();
+    byte[] stored = event.toByteArray();
+
+    ChangeFrames.Encoded fromBytes = ChangeFrames.encodeStored(stored);
+    assertArrayEquals(ChangeFrames.encode(event).change(), fromBytes.change());
+    assertEquals(seq, fromBytes.seq());
+    Recorded read = Recorded.stored(stored);
+    assertEquals(seq, read.seq(), "the seq without decoding");
+    assertEquals(event, read.proto());
+  }
+
+  @org.junit.jupiter.api.Test
+  void aFieldWrittenTwiceIsMergedAsTheDecoderMergesIt() throws Exception {
+    MutationRecorded first = reference(3, "till", Authority.DEVICE, Mutations.restock(7, "a"), AckStatus.ACCEPTED,
+        null, Optional.empty(), 1);
+    MutationRecorded second = MutationRecorded.newBuilder().setMutation(Mutations.restock(0, "b")).build();
+    byte[] twice = new byte[first.getSerializedSize() + second.getSerializedSize()];
+    System.arraycopy(first.toByteArray(), 0, twice, 0, first.getSerializedSize());
+    System.arraycopy(second.toByteArray(), 0, twice, first.getSerializedSize(), second.getSerializedSize());
+    assertArrayEquals(ChangeFrames.encode(MutationRecorded.parseFrom(twice)).change(), ChangeFrames.encodeStored(twice).change());
+  }
+
+  @org.junit.jupiter.api.Test
+  void theOldestStoredEventGivesTheChangeItsDecodingGives() throws Exception {
+    byte[] v0;
+    try (java.io.InputStream in = WrittenEventsTest.class.getResourceAsStream("/events/mutation-recorded-v0.bin")) {
+      v0 = in.readAllBytes();
+    }
+    assertArrayEquals(ChangeFrames.encode(MutationRecorded.parseFrom(v0)).change(), ChangeFrames.encodeStored(v0).change());
+  }
+
   @Provide
   Arbitrary<Long> seqs() {
     return Arbitraries.oneOf(Arbitraries.longs().between(0, 300), Arbitraries.longs().greaterOrEqual(0));

@@ -87,6 +87,9 @@ final class ReconnectStormScenario {
     for (int sent = 0; sent < deep; sent += 500) {
       writer.pushRestocks(System.nanoTime(), Math.min(500, deep - sent));
       LoadRun.await(() -> writer.pushesInFlight.get() < 6, 60);
+      // Below the node's 50 pushes/s per device (lockstep.limits.max-pushes-per-second), as a
+      // device paces itself: beyond it the node closes the session ("rate-limited").
+      java.util.concurrent.locks.LockSupport.parkNanos(25_000_000L);
     }
     LoadRun.await(() -> writer.outbox.isEmpty(), 120);
     writer.close();
