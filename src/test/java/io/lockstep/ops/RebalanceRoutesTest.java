@@ -160,6 +160,8 @@ class RebalanceRoutesTest {
     RebalanceStatus status = status(management.get("/lockstep/rebalance", operator));
     assertTrue(status.getNodes(0).getShards() >= 1, status.toString());
     assertTrue(status.getNodes(0).getLoad() > 0, status.toString());
+    assertTrue(metric("lockstep_node_load") > 0, "the node's load gauge follows the ledger");
+    assertTrue(metric("lockstep_node_shards") >= 1, "the node's shard gauge follows the ledger");
   }
 
   @Test
@@ -191,9 +193,14 @@ class RebalanceRoutesTest {
   }
 
   private static double moves() {
+    return metric("lockstep_rebalance_moves_total");
+  }
+
+  /** The value of the unlabelled sample {@code name} on this node's /metrics. */
+  private static double metric(String name) {
     String text = management.get("/metrics", null).body();
-    var matcher = java.util.regex.Pattern.compile("\nlockstep_rebalance_moves_total ([0-9.eE+-]+)").matcher(text);
-    assertTrue(matcher.find(), "lockstep_rebalance_moves_total missing");
+    var matcher = java.util.regex.Pattern.compile("\n" + name + " ([0-9.eE+-]+)").matcher(text);
+    assertTrue(matcher.find(), name + " missing");
     return Double.parseDouble(matcher.group(1));
   }
 }
