@@ -14,8 +14,8 @@ import java.time.Duration;
  * @param coolDown a moved shard stays where it went at least this long
  * @param band the goal: every node's load at most {@code band} times the mean node load
  * @param loadHalfLife half-life of the decayed load rates
- * @param minMeanLoad below this mean node load (mutations plus deliveries per second) the cluster
- *     is too idle to balance: nothing moves
+ * @param minMeanLoad below this mean node load (load units per second, {@code Load#score}) the
+ *     cluster is too idle to balance: nothing moves
  */
 public record RebalanceSettings(
     boolean enabled,

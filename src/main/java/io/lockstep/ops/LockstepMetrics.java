@@ -38,7 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *   lockstep_applied_lag_seconds             commit of a change to the device's Applied report
  *   lockstep_slo_fanout_deliveries_total     changes written to device sockets (SLO: all events)
  *   lockstep_slo_fanout_good_total           of those, within lockstep.slo.fanout-threshold
- *   lockstep_node_load                       decayed load of this node's shards (mutations + deliveries /s)
+ *   lockstep_node_load                       decayed load score of this node's shards (load units /s, Load#score)
  *   lockstep_node_shards                     merchant shards with a running entity on this node
  *   lockstep_rebalance_moves_total           shard moves the rebalancer started (on the singleton's node)
  * </pre>
@@ -124,7 +124,8 @@ public final class LockstepMetrics implements MerchantObserver {
   /** Registers the node's load gauges, read from {@code ledger} at each scrape. */
   public void nodeLoad(LoadLedger ledger) {
     GaugeWithCallback.builder().name("lockstep_node_load")
-        .help("Decayed load of the merchant shards running on this node: mutations plus fan-out deliveries per second")
+        .help("Decayed load score of the merchant shards running on this node, in load units per second: mutations"
+            + " + fan-out deliveries + (bytes in + out) / 4 KiB + busy share x 100")
         .callback(cb -> cb.call(ledger.nodeLoad()))
         .register(registry);
     GaugeWithCallback.builder().name("lockstep_node_shards")

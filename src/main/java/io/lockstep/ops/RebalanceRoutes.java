@@ -24,7 +24,7 @@ import org.apache.pekko.http.javadsl.server.Route;
  * OperatorRoutes}):
  *
  * <pre>
- *   GET    /lockstep/rebalance                  status: enabled, imbalance, nodes, inFlight, history
+ *   GET    /lockstep/rebalance                  status: enabled, imbalance, nodes (with movesInFlight), inFlight, history
  *   GET    /lockstep/rebalance/plan             dry run of the next round
  *   POST   /lockstep/rebalance/suspend          rounds move nothing until resume
  *   POST   /lockstep/rebalance/resume
@@ -75,7 +75,8 @@ public final class RebalanceRoutes extends AllDirectives {
         .setImbalance(status.imbalance())
         .putAllPins(status.pins())
         .setLastRound(status.lastRound());
-    status.nodes().forEach(n -> b.addNodes(RebalanceNode.newBuilder().setNode(n.node()).setLoad(n.load()).setShards(n.shards())));
+    status.nodes().forEach(n -> b.addNodes(RebalanceNode.newBuilder().setNode(n.node()).setLoad(n.load()).setShards(n.shards())
+        .setMovesInFlight(n.movesInFlight())));
     status.inFlight().forEach(m -> b.addInFlight(toProto(m)));
     status.history().forEach(m -> b.addHistory(toProto(m)));
     return b.build();
@@ -90,7 +91,8 @@ public final class RebalanceRoutes extends AllDirectives {
     RebalancePlan.Builder b = RebalancePlan.newBuilder()
         .setImbalanceBefore(plan.imbalanceBefore())
         .setImbalanceAfter(plan.imbalanceAfter())
-        .setHeld(plan.held().orElse(""));
+        .setHeld(plan.held().orElse(""))
+        .setThrottled(plan.throttled().orElse(""));
     plan.moves().forEach(m -> b.addMoves(PlannedMove.newBuilder().setShard(m.shard()).setFrom(m.from()).setTo(m.to())
         .setLoad(m.load()).setReason(m.reason())));
     return b.build();

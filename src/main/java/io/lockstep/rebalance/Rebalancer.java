@@ -82,8 +82,11 @@ public final class Rebalancer {
   /** A picture arrived for {@code query} ({@link GetStatus}, {@link GetPlan}, or null for a round). */
   private record Gathered(Command query, View view, Throwable failure) implements Command {}
 
-  /** One node in the status: its load score and how many shards it holds. */
-  public record NodeLoad(String node, double load, int shards) {}
+  /**
+   * One node in the status: its load score, how many shards it holds, and how many moves in
+   * flight it takes part in, into or out of it (at {@code max-moves-per-node} it is in no new one).
+   */
+  public record NodeLoad(String node, double load, int shards, int movesInFlight) {}
 
   /** A move made (or started) at {@code at}. */
   public record MoveRecord(Instant at, String shard, String from, String to, String reason) {}
@@ -137,7 +140,7 @@ public final class Rebalancer {
   private final ShardPlanner planner;
   private final Map<String, String> pins = new TreeMap<>();
   private final Map<String, Instant> movedAt = new TreeMap<>();
-  private final Map<String, MoveRecord> inFlight = new TreeMap<>();
+  private final MovesInFlight inFlight = new MovesInFlight();
   private final Deque<MoveRecord> history = new ArrayDeque<>();
   private boolean suspended;
   private boolean roundRunning;
@@ -191,7 +194,8 @@ public final class Rebalancer {
   private Behavior<Command> onGathered(Gathered gathered) {
     if (gathered.failure() == null) {
       last = gathered.view();
-      settle(last.layout());
+      // A move still elsewhere a cool-down after it started is given up.
+      inFlight.settle(last.layout(), clock.instant().minus(settings.coolDown()));
     }
     if (gathered.query() instanceof GetStatus query) {
       query.replyTo().tell(status());
@@ -207,21 +211,26 @@ public final class Rebalancer {
   /** Plans and, if enabled and not suspended, moves; returns what it did. */
   private String round() {
     Plan plan = plan();
-    if (plan.held().isPresent()) return "held: " + plan.held().get();
+    if (plan.held().isPresent()) {
+      plan.throttled().ifPresent(throttle -> log.info("Rebalance round held: {}", throttle));
+      return "held: " + plan.held().get();
+    }
     if (plan.moves().isEmpty()) return "in band or no shard can move (max/mean " + round2(plan.imbalanceBefore()) + ")";
-    if (!settings.enabled()) return "off in configuration; would move " + plan.moves().size();
-    if (suspended) return "suspended; would move " + plan.moves().size();
+    String limited = plan.throttled().map(throttle -> "; then " + throttle).orElse("");
+    if (!settings.enabled()) return "off in configuration; would move " + plan.moves().size() + limited;
+    if (suspended) return "suspended; would move " + plan.moves().size() + limited;
     Instant now = clock.instant();
     for (Move move : plan.moves()) {
       setLocation(move.shard(), move.to());
       MoveRecord record = new MoveRecord(now, move.shard(), move.from(), move.to(), move.reason());
-      inFlight.put(move.shard(), record);
+      inFlight.start(record);
       movedAt.put(move.shard(), now);
       remember(record);
+      log.info("Moving shard {} from {} to {}: {}", move.shard(), move.from(), move.to(), move.reason());
     }
     moved.accept(plan.moves().size());
     return "moved " + plan.moves().size() + " (max/mean " + round2(plan.imbalanceBefore()) + " -> "
-        + round2(plan.imbalanceAfter()) + ")";
+        + round2(plan.imbalanceAfter()) + ")" + limited;
   }
 
   private Plan plan() {
@@ -230,35 +239,7 @@ public final class Rebalancer {
     movedAt.forEach((shard, at) -> {
       if (at.plus(settings.coolDown()).isAfter(now)) cooling.add(shard);
     });
-    Map<String, Integer> busy = new TreeMap<>();
-    inFlight.values().forEach(move -> {
-      busy.merge(move.from(), 1, Integer::sum);
-      busy.merge(move.to(), 1, Integer::sum);
-    });
-    return planner.plan(intended(last.layout()), pins.keySet(), cooling, last.membership(), busy);
-  }
-
-  /** The layout with every move in flight already made: the next round must not plan it twice. */
-  private Layout intended(Layout layout) {
-    Layout result = layout;
-    for (MoveRecord move : inFlight.values()) {
-      String at = result.nodeOf(move.shard());
-      if (at != null) result = result.after(new Move(move.shard(), at, move.to(), 0, move.reason()));
-    }
-    return result;
-  }
-
-  /** Moves whose shard is at its target are done; one still elsewhere after the cool-down is given up. */
-  private void settle(Layout layout) {
-    Instant giveUp = clock.instant().minus(settings.coolDown());
-    inFlight.values().removeIf(move -> {
-      boolean arrived = move.to().equals(layout.nodeOf(move.shard()));
-      if (!arrived && move.at().isBefore(giveUp)) {
-        log.warn("Shard {} is still not on {} a cool-down after its move; no longer waiting for it", move.shard(), move.to());
-        return true;
-      }
-      return arrived;
-    });
+    return planner.plan(inFlight.intended(last.layout()), pins.keySet(), cooling, last.membership(), inFlight.perNode());
   }
 
   private void setLocation(String shard, String node) {
@@ -296,7 +277,7 @@ public final class Rebalancer {
     if (!pin.node().equals(from)) {
       setLocation(pin.shard(), pin.node());
       MoveRecord record = new MoveRecord(clock.instant(), pin.shard(), from == null ? "" : from, pin.node(), "pinned by an operator");
-      if (from != null) inFlight.put(pin.shard(), record);
+      if (from != null) inFlight.start(record);
       remember(record);
       moved.accept(1);
     } else {
@@ -372,11 +353,13 @@ public final class Rebalancer {
   private Status status() {
     Layout layout = last.layout();
     Map<String, Double> loads = layout.nodeLoads();
+    Map<String, Integer> moving = inFlight.perNode();
     List<NodeLoad> nodes = loads.entrySet().stream()
-        .map(e -> new NodeLoad(e.getKey(), e.getValue(), layout.shardsByNode().get(e.getKey()).size()))
+        .map(e -> new NodeLoad(e.getKey(), e.getValue(), layout.shardsByNode().get(e.getKey()).size(),
+            moving.getOrDefault(e.getKey(), 0)))
         .toList();
     return new Status(settings.enabled() && !suspended, suspended, layout.imbalance(), nodes,
-        List.copyOf(inFlight.values()), List.copyOf(history), Map.copyOf(pins), lastRound);
+        inFlight.list(), List.copyOf(history), Map.copyOf(pins), lastRound);
   }
 
   private static String round2(double value) {

@@ -14,6 +14,10 @@ import io.lockstep.protocol.v1.Push;
 import io.lockstep.ops.v1.MerchantLoad;
 import io.lockstep.ops.v1.RebalancePlan;
 import io.lockstep.ops.v1.RebalanceStatus;
+import io.lockstep.rebalance.Plan;
+import io.lockstep.rebalance.Rebalancer;
+import io.lockstep.rebalance.Rebalancer.MoveRecord;
+import io.lockstep.rebalance.Rebalancer.NodeLoad;
 import io.lockstep.security.DevicePrincipal;
 import io.lockstep.security.OperatorPrincipal;
 import io.lockstep.security.ServicePrincipal;
@@ -22,6 +26,7 @@ import io.lockstep.testing.TestDatabase;
 import io.lockstep.testing.TestDevice;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,7 +94,9 @@ class RebalanceRoutesTest {
     assertTrue(status.getEnabled());
     assertEquals(1.0, status.getImbalance(), 1e-9);
     assertEquals(List.of(self), status.getNodesList().stream().map(n -> n.getNode()).toList());
-    assertTrue(management.get("/lockstep/rebalance", operator).body().contains("\"inFlight\": []"));
+    String body = management.get("/lockstep/rebalance", operator).body();
+    assertTrue(body.contains("\"inFlight\": []"), body);
+    assertTrue(body.contains("\"movesInFlight\": 0"), "each node's moves in flight, 0 too: " + body);
 
     // Eventually (once this node's load reporter is registered) the only reason to hold is the size.
     org.awaitility.Awaitility.await().untilAsserted(() -> {
@@ -98,6 +105,7 @@ class RebalanceRoutesTest {
       RebalancePlan plan = parse(dryRun.body(), RebalancePlan.newBuilder());
       assertEquals("fewer than two nodes", plan.getHeld());
       assertEquals(0, plan.getMovesCount());
+      assertEquals("", plan.getThrottled());
     });
 
     RebalanceStatus suspended = status(send(management, "POST", "/lockstep/rebalance/suspend", operator));
@@ -106,6 +114,21 @@ class RebalanceRoutesTest {
     assertTrue(!status(management.get("/lockstep/rebalance", operator)).getEnabled());
     RebalanceStatus resumed = status(send(management, "POST", "/lockstep/rebalance/resume", operator));
     assertTrue(resumed.getEnabled() && !resumed.getSuspended());
+  }
+
+  @Test
+  void statusAndPlanShowThePerNodeThrottle() {
+    String throttle = "per-node throttle: a in 2 concurrent moves (max-moves-per-node 2)";
+    MoveRecord move = new MoveRecord(Instant.parse("2026-01-02T03:04:05Z"), "7", "a", "b",
+        "a at 2.00 x mean load; shard load 9.00/s to the coldest node; then " + throttle);
+    RebalanceStatus status = RebalanceRoutes.toProto(new Rebalancer.Status(true, false, 2.0,
+        List.of(new NodeLoad("a", 40, 3, 2), new NodeLoad("b", 10, 1, 1)), List.of(move), List.of(move), Map.of(),
+        "moved 1 (max/mean 2.00 -> 1.50); then " + throttle));
+    assertEquals(List.of(2, 1), status.getNodesList().stream().map(n -> n.getMovesInFlight()).toList());
+    assertEquals(move.reason(), status.getHistory(0).getReason());
+    RebalancePlan plan = RebalanceRoutes.toProto(new Plan(List.of(), 2.0, 2.0, Optional.of(throttle), Optional.of(throttle)));
+    assertEquals(throttle, plan.getHeld());
+    assertEquals(throttle, plan.getThrottled());
   }
 
   @Test
@@ -160,6 +183,8 @@ class RebalanceRoutesTest {
     RebalanceStatus status = status(management.get("/lockstep/rebalance", operator));
     assertTrue(status.getNodes(0).getShards() >= 1, status.toString());
     assertTrue(status.getNodes(0).getLoad() > 0, status.toString());
+    assertTrue(metric("lockstep_node_load") > 0, "the node's load gauge follows the ledger");
+    assertTrue(metric("lockstep_node_shards") >= 1, "the node's shard gauge follows the ledger");
   }
 
   @Test
@@ -191,9 +216,14 @@ class RebalanceRoutesTest {
   }
 
   private static double moves() {
+    return metric("lockstep_rebalance_moves_total");
+  }
+
+  /** The value of the unlabelled sample {@code name} on this node's /metrics. */
+  private static double metric(String name) {
     String text = management.get("/metrics", null).body();
-    var matcher = java.util.regex.Pattern.compile("\nlockstep_rebalance_moves_total ([0-9.eE+-]+)").matcher(text);
-    assertTrue(matcher.find(), "lockstep_rebalance_moves_total missing");
+    var matcher = java.util.regex.Pattern.compile("\n" + name + " ([0-9.eE+-]+)").matcher(text);
+    assertTrue(matcher.find(), name + " missing");
     return Double.parseDouble(matcher.group(1));
   }
 }

@@ -49,12 +49,14 @@ class LoadLedgerTest {
     assertEquals(500, merchant.bytesIn(), 25);
     assertEquals(3000, merchant.bytesOut(), 150);
     assertEquals(0.25, merchant.busy(), 0.02);
-    assertEquals(13, merchant.score(), 0.7);
+    // 10 + 3 + 3,500 bytes / 4 KiB + 0.25 busy x 100
+    assertEquals(10 + 3 + 3500 / 4096.0 + 25, merchant.score(), 2);
 
     String shard = Integer.toString(LoadLedger.shardOf(busy, 16));
     Load shardLoad = ledger.shards().get(shard);
     assertEquals(12, shardLoad.mutations(), 0.6);
-    assertEquals(15, ledger.nodeLoad(), 0.8);
+    assertEquals(shardLoad.score(), ledger.nodeLoad(), 1e-9);
+    assertEquals(12 + 3 + 3500 / 4096.0 + 25, ledger.nodeLoad(), 2);
     assertEquals(1, ledger.shardCount());
   }
 

@@ -124,6 +124,10 @@ class RebalanceMoverTest {
       assertTrue(List.of(shardA, shardB).contains(move.getShard()), status.toString());
       assertEquals(secondNode, move.getTo());
       assertTrue(move.getReason().contains("x mean load"), move.getReason());
+      for (var node : status.getNodesList()) { // each node's count is its part in the moves in flight
+        long part = status.getInFlightList().stream().filter(m -> m.getFrom().equals(node.getNode()) || m.getTo().equals(node.getNode())).count();
+        assertEquals(part, node.getMovesInFlight(), status.toString());
+      }
       Thread.sleep(2000); // writes go on against the moved shard
     } finally {
       running.set(false);

@@ -36,7 +36,7 @@ class RebalanceSerializationTest {
     var loads = testKit.<ShardLoadReporter.ShardLoads>createTestProbe().ref();
     Move move = new Move("7", "pekko://lockstep@a:1", "pekko://lockstep@b:1", 12.5, "hot");
     MoveRecord record = new MoveRecord(Instant.parse("2026-01-02T03:04:05.678Z"), "7", move.from(), move.to(), "hot");
-    Status current = new Status(true, false, 1.4, List.of(new NodeLoad(move.from(), 20, 3), new NodeLoad(move.to(), 8.5, 2)),
+    Status current = new Status(true, false, 1.4, List.of(new NodeLoad(move.from(), 20, 3, 1), new NodeLoad(move.to(), 8.5, 2, 1)),
         List.of(record), List.of(record, record), Map.of("9", move.to()), "moved 1");
     for (Object message : List.of(
         new ShardLoadReporter.GetShardLoads(loads),
@@ -49,8 +49,9 @@ class RebalanceSerializationTest {
         new Rebalancer.Unpin("7", answer),
         current,
         new Answer(Outcome.INVALID, "no", current),
-        new Rebalancer.PlanReport(new Plan(List.of(move), 1.5, 1.1, Optional.empty())),
-        new Rebalancer.PlanReport(new Plan(List.of(), 1.5, 1.5, Optional.of("fewer than two nodes"))))) {
+        new Rebalancer.PlanReport(new Plan(List.of(move), 1.5, 1.1, Optional.empty(), Optional.empty())),
+        new Rebalancer.PlanReport(new Plan(List.of(move), 1.5, 1.3, Optional.empty(), Optional.of("per-node throttle: a in 2"))),
+        new Rebalancer.PlanReport(Plan.hold(1.5, "fewer than two nodes")))) {
       assertEquals(message, KryoRoundTrip.roundTrip(testKit.system(), message));
     }
   }

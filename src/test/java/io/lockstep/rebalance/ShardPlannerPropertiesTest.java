@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import net.jqwik.api.Arbitraries;
@@ -21,7 +22,8 @@ import net.jqwik.api.Provide;
  * The planner over random load maps: it never exceeds the move limit nor the per-node limit
  * (counting moves in flight), never raises max/mean, never moves a pinned or cooling shard, and,
  * where every shard is small against the band, reaches the band in at most {@code ceil(shards /
- * min(maxMoves, maxMovesPerNode))} rounds and then stays put.
+ * min(maxMoves, maxMovesPerNode))} rounds and then stays put; and it names the per-node throttle
+ * exactly where the throttle changed the plan.
  */
 class ShardPlannerPropertiesTest {
   static final Membership SETTLED = Membership.settled("1.0.0");
@@ -118,6 +120,25 @@ class ShardPlannerPropertiesTest {
   void withinTheBandNothingMoves(@ForAll("clusters") Scenario c) {
     double band = Math.max(c.band(), c.layout().imbalance() * (1 + 1e-9)); // the layout is in band
     assertEquals(List.of(), new ShardPlanner(band, c.maxMoves(), c.maxPerNode(), 0).plan(c.layout(), c.pinned(), c.cooling(), SETTLED).moves());
+  }
+
+  /**
+   * The plan names the per-node throttle (in {@link Plan#throttled()} or a move's reason) exactly
+   * when the throttle changed it: when a planner without it would move otherwise.
+   */
+  @Property(tries = 500)
+  void thePlanNamesTheThrottleExactlyWhenItChangedThePlan(@ForAll("busyClusters") Scenario c) {
+    Plan plan = plan(c);
+    Plan unthrottled = new ShardPlanner(c.band(), c.maxMoves(), Integer.MAX_VALUE, 0)
+        .plan(c.layout(), c.pinned(), c.cooling(), SETTLED, c.inFlight());
+    boolean named = plan.throttled().isPresent() || plan.moves().stream().anyMatch(m -> m.reason().contains("per-node throttle"));
+    assertEquals(!routes(plan).equals(routes(unthrottled)), named, plan + " against " + unthrottled);
+    if (plan.throttled().isPresent() && plan.moves().isEmpty()) assertEquals(plan.throttled(), plan.held(), "why it holds");
+    if (!plan.moves().isEmpty()) assertEquals(Optional.empty(), plan.held(), plan.toString());
+  }
+
+  private static List<String> routes(Plan plan) {
+    return plan.moves().stream().map(m -> m.shard() + ":" + m.from() + "->" + m.to()).toList();
   }
 
   @Property(tries = 300)

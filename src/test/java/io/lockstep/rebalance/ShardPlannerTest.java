@@ -28,8 +28,9 @@ class ShardPlannerTest {
     assertEquals(List.of("1:a->c", "2:a->b"), moves(plan));
     assertEquals(100 / (110 / 3.0), plan.imbalanceBefore(), 1e-9);
     assertEquals(40 / (110 / 3.0), plan.imbalanceAfter(), 1e-9);
-    assertTrue(plan.moves().get(0).reason().contains("a at 2.73 x mean load"), plan.moves().get(0).reason());
+    assertEquals("a at 2.73 x mean load; shard load 40.00/s to the coldest node", plan.moves().get(0).reason());
     assertEquals(Optional.empty(), plan.held());
+    assertEquals(Optional.empty(), plan.throttled(), "the move limit, not the throttle, ends this round");
   }
 
   @Test
@@ -48,6 +49,42 @@ class ShardPlannerTest {
         "the hottest node is handing off two shards already");
   }
 
+  @Test
+  void aRoundTheThrottleHoldsSaysSo() {
+    Plan plan = planner.plan(skewed(), Set.of(), Set.of(), SETTLED, Map.of("a", 2, "b", 1));
+    String throttle = "per-node throttle: a in 2 concurrent moves (max-moves-per-node 2)";
+    assertEquals(Optional.of(throttle), plan.held());
+    assertEquals(Optional.of(throttle), plan.throttled());
+  }
+
+  @Test
+  void aRoundTheThrottleEndsSaysWhichNodesAreAtTheirLimit() {
+    Plan plan = new ShardPlanner(1.15, 2, 1, 1.0).plan(skewed(), Set.of(), Set.of(), SETTLED);
+    String throttle = "per-node throttle: a in 1, c in 1 concurrent moves (max-moves-per-node 1)";
+    assertEquals(Optional.of(throttle), plan.throttled());
+    assertEquals(Optional.empty(), plan.held());
+    assertEquals("a at 2.73 x mean load; shard load 40.00/s to the coldest node; then " + throttle,
+        plan.moves().get(0).reason(), "the last move's reason, which the history keeps");
+  }
+
+  @Test
+  void aMoveTheThrottleSendsPastTheColdestNodeSaysSo() {
+    Plan plan = planner.plan(skewed(), Set.of(), Set.of(), SETTLED, Map.of("c", 2));
+    String throttle = "per-node throttle: c in 2 concurrent moves (max-moves-per-node 2)";
+    assertEquals("a at 2.73 x mean load; shard load 40.00/s to b, the coldest node with room (" + throttle + "); then "
+        + throttle, plan.moves().get(0).reason());
+    assertEquals(Optional.of(throttle), plan.throttled(), "without it, shard 2 would go to c next");
+  }
+
+  @Test
+  void aRoundThatMovesNothingForWantOfAFittingShardDoesNotBlameTheThrottle() {
+    Layout oneHot = new Layout(Map.of("a", Map.of("1", 90.0), "b", Map.of("2", 5.0), "c", Map.of()));
+    Plan plan = planner.plan(oneHot, Set.of(), Set.of(), SETTLED, Map.of("b", 2));
+    assertEquals(List.of(), plan.moves());
+    assertEquals(Optional.empty(), plan.throttled());
+    assertEquals(Optional.empty(), plan.held());
+  }
+
   private static List<String> moves(Plan plan) {
     return plan.moves().stream().map(m -> m.shard() + ":" + m.from() + "->" + m.to()).toList();
   }
@@ -58,6 +95,7 @@ class ShardPlannerTest {
     Plan plan = planner.plan(oneHot, Set.of(), Set.of(), SETTLED);
     assertEquals(List.of(), plan.moves(), "moving it would only make b the hot node");
     assertEquals(Optional.empty(), plan.held());
+    assertEquals(Optional.empty(), plan.throttled());
   }
 
   @Test

@@ -104,7 +104,7 @@ final class RebalanceWatch {
   Map<String, Object> timeline() {
     Map<String, Object> timeline = new LinkedHashMap<>();
     timeline.put("nodes", List.copyOf(nodes));
-    timeline.put("columns", "t_s, load of each node (mutations + deliveries /s), max/mean");
+    timeline.put("columns", "t_s, load of each node (load units /s), max/mean");
     List<List<Double>> rows = new ArrayList<>();
     for (double[] row : samples) {
       List<Double> values = new ArrayList<>();

@@ -102,7 +102,7 @@ final class Report {
           .map(r -> ((List<?>) r).stream().mapToDouble(v -> ((Number) v).doubleValue()).toArray()).toList();
       int[] columns = java.util.stream.IntStream.rangeClosed(1, nodes.size()).toArray();
       String[] names = nodes.stream().map(n -> String.valueOf(n).replaceFirst(".*@", "")).toArray(String[]::new);
-      b.append("<h2>Node load (mutations + deliveries /s), ").append(esc(String.valueOf(run.getKey()))).append("</h2>")
+      b.append("<h2>Node load (load units /s), ").append(esc(String.valueOf(run.getKey()))).append("</h2>")
           .append(chart(rows, columns, names, ""))
           .append(chart(rows, new int[] {nodes.size() + 1}, new String[] {"max/mean"}, ""));
     }

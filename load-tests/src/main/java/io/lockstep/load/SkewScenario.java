@@ -111,7 +111,7 @@ final class SkewScenario {
     runs.put("rebalancer_" + mode, result);
     String chart = watch.textChart(10);
     Files.writeString(run.out.resolve("node-load-rebalancer-" + mode + ".txt"), chart);
-    System.out.print("node load (mutations + deliveries /s), rebalancer " + mode + ":\n" + chart);
+    System.out.print("node load (load units /s), rebalancer " + mode + ":\n" + chart);
     System.out.println(Report.json(result));
 
     devices.forEach(Device::close);
