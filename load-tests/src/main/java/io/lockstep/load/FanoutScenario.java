@@ -262,7 +262,8 @@ final class FanoutScenario {
     return t;
   }
 
-  private static Map<String, Object> target(String target, String measured, Boolean met) {
+  /** One line of {@code targets} in summary.json: PASS, MISS or n/a (null: not measured). */
+  static Map<String, Object> target(String target, String measured, Boolean met) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("target", target);
     m.put("measured", measured);

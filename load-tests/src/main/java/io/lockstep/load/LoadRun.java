@@ -95,6 +95,11 @@ public final class LoadRun {
     machine.put("cores", health.cores);
     machine.put("load_average_at_start", DriverHealth.loadAverage());
     summary.put("machine", machine);
+    String cannotHold = "idle".equals(scenario) ? IdleScenario.cannotHold(this) : null;
+    if (cannotHold != null) {
+      System.err.println("idle: " + cannotHold);
+      return 2;
+    }
     try {
       setUpServer();
       for (int i = 0; i < Math.max(1, devicesPlanned() / 2000 + 1); i++) {
@@ -148,6 +153,7 @@ public final class LoadRun {
       case "chaos" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 3);
       case "fanout" -> intOpt("merchants", 100) * intOpt("devices-per-merchant", 5);
       case "reconnect-storm" -> intOpt("merchants", 20) * intOpt("devices-per-merchant", 100);
+      case "idle" -> 0; // its devices are on Netty's client (IdleFleet), not on these HttpClients
       default -> intOpt("devices", 15000);
     };
   }
