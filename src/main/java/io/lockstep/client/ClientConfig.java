@@ -25,6 +25,10 @@ import java.util.random.RandomGenerator;
  * @param connectTimeout limit for opening the socket and receiving Welcome (default 10 s)
  * @param maxMutationsPerPush mutations per Push (default 100; keep within the server's limit)
  * @param maxPushesInFlight unacknowledged pushes at a time (default 4; below the server's limit)
+ * @param maxPushesPerSecond pushes sent per second at most, bursts of one second's worth (default
+ *     40; below the server's {@code lockstep.limits.max-pushes-per-second}, 50, past which it
+ *     closes the connection as {@code rate-limited}); mutations made meanwhile wait and go out
+ *     together in the next push
  * @param maxFrameBytes longest server frame read (default 16 MiB); a longer one is a protocol
  *     error: the connection is closed before the frame is buffered, and retried
  * @param clock wall clock for hybrid logical timestamps (default UTC system clock)
@@ -34,7 +38,7 @@ import java.util.random.RandomGenerator;
  */
 public record ClientConfig(URI serverUri, String deviceId, Supplier<String> token, Path storePath,
     Duration minBackoff, Duration maxBackoff, Duration pingInterval, Duration connectTimeout,
-    int maxMutationsPerPush, int maxPushesInFlight, int maxFrameBytes, Clock clock,
+    int maxMutationsPerPush, int maxPushesInFlight, int maxPushesPerSecond, int maxFrameBytes, Clock clock,
     RandomGenerator random, ClientListener listener, Optional<HttpClient> httpClient) {
 
   // 16 MiB: far above a frame of the server's default 256 changes or 500 records, still a bound.
@@ -57,6 +61,7 @@ public record ClientConfig(URI serverUri, String deviceId, Supplier<String> toke
     positive("connectTimeout", connectTimeout);
     atLeastOne("maxMutationsPerPush", maxMutationsPerPush);
     atLeastOne("maxPushesInFlight", maxPushesInFlight);
+    atLeastOne("maxPushesPerSecond", maxPushesPerSecond);
     atLeastOne("maxFrameBytes", maxFrameBytes);
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(random, "random");
@@ -94,6 +99,7 @@ public record ClientConfig(URI serverUri, String deviceId, Supplier<String> toke
     private Duration connectTimeout = Duration.ofSeconds(10);
     private int maxMutationsPerPush = 100;
     private int maxPushesInFlight = 4;
+    private int maxPushesPerSecond = 40;
     private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
     private Clock clock = Clock.systemUTC();
     private RandomGenerator random = RandomGenerator.getDefault();
@@ -148,6 +154,11 @@ public record ClientConfig(URI serverUri, String deviceId, Supplier<String> toke
       return this;
     }
 
+    public Builder maxPushesPerSecond(int max) {
+      this.maxPushesPerSecond = max;
+      return this;
+    }
+
     public Builder maxFrameBytes(int max) {
       this.maxFrameBytes = max;
       return this;
@@ -185,7 +196,7 @@ public record ClientConfig(URI serverUri, String deviceId, Supplier<String> toke
       require(token, "token");
       require(storePath, "storePath");
       return new ClientConfig(serverUri, deviceId, token, storePath, minBackoff, maxBackoff,
-          pingInterval, connectTimeout, maxMutationsPerPush, maxPushesInFlight, maxFrameBytes,
+          pingInterval, connectTimeout, maxMutationsPerPush, maxPushesInFlight, maxPushesPerSecond, maxFrameBytes,
           clock, random, listener, Optional.ofNullable(httpClient));
     }
 

@@ -68,6 +68,7 @@ final class SyncSession implements ServerLink.Protocol {
   private final ServerLink link;
   private final StoreSync store;
   private final AppliedReports appliedReports;
+  private final PushPacer pacer;
 
   private LocalReplica replica = LocalReplica.empty();
   private long nextCounter = 1;
@@ -86,6 +87,7 @@ final class SyncSession implements ServerLink.Protocol {
     this.link = new ServerLink(config, http, eventThread, this);
     this.store = new StoreSync(store, config.deviceId(), eventThread, this::writeStore);
     this.appliedReports = new AppliedReports(eventThread);
+    this.pacer = new PushPacer(config.maxPushesPerSecond(), eventThread, this::pump);
   }
 
   // ---- life cycle ----------------------------------------------------------------------------
@@ -174,6 +176,7 @@ final class SyncSession implements ServerLink.Protocol {
     }
     int from = 0;
     while (from < unsent.size() && c.pushesInFlight.size() < config.maxPushesInFlight()) {
+      if (!pacer.tryAcquireOrRetry()) return; // what is written meanwhile goes in the next push
       int to = Math.min(unsent.size(), from + config.maxMutationsPerPush());
       List<io.lockstep.protocol.v1.Mutation> batch = unsent.subList(from, to);
       c.transport.send(ClientFrame.newBuilder()
