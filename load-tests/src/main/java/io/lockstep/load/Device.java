@@ -58,6 +58,8 @@ final class Device implements WebSocket.Listener {
   private long counter;
   private final AtomicLongArray sentAtNanos = new AtomicLongArray(RING);
   final ConcurrentSkipListMap<Long, Mutation> outbox = new ConcurrentSkipListMap<>();
+  /** Paces this device's pushes (pacer thread only). */
+  final PushPacing pacing = new PushPacing();
   final AtomicInteger pushesInFlight = new AtomicInteger();
   volatile CompletableFuture<Long> welcomed = new CompletableFuture<>();
   volatile CompletableFuture<Void> caughtUp = new CompletableFuture<>();
@@ -144,21 +146,29 @@ final class Device implements WebSocket.Listener {
     push(ms, intendedNanos);
   }
 
-  /** One push of the mixed workload: a sale (order, line, stock -1) or a restock (+1). */
-  int pushMixed(long intendedNanos, double saleShare) {
+  /**
+   * One push of the mixed workload made at each of {@code intended} (what the app made while the
+   * device waited for its pacer, sent together as the client library does), each a sale (order,
+   * line, stock -1) or a restock (+1); each mutation's latency counts from its own time.
+   */
+  int pushMixed(List<Long> intended, double saleShare) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
-    String item = merchant.itemIds.get(random.nextInt(merchant.itemIds.size()));
-    List<Mutation> ms = new ArrayList<>(3);
-    if (random.nextDouble() < saleShare) {
-      String order = deviceId + "-" + (counter + 1);
-      ms.add(base(++counter).setOpenOrder(OpenOrder.newBuilder().setOrderId(order)).build());
-      ms.add(base(++counter).setAddLine(AddLine.newBuilder().setOrderId(order).setLineId("l1").setItemId(item)
-          .setQuantity(1).setPriceCents(100)).build());
-      ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(-1)).build());
-    } else {
-      ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(1)).build());
+    List<Mutation> ms = new ArrayList<>(3 * intended.size());
+    for (long at : intended) {
+      int from = ms.size();
+      String item = merchant.itemIds.get(random.nextInt(merchant.itemIds.size()));
+      if (random.nextDouble() < saleShare) {
+        String order = deviceId + "-" + (counter + 1);
+        ms.add(base(++counter).setOpenOrder(OpenOrder.newBuilder().setOrderId(order)).build());
+        ms.add(base(++counter).setAddLine(AddLine.newBuilder().setOrderId(order).setLineId("l1").setItemId(item)
+            .setQuantity(1).setPriceCents(100)).build());
+        ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(-1)).build());
+      } else {
+        ms.add(base(++counter).setAdjustStock(AdjustStock.newBuilder().setItemId(item).setDelta(1)).build());
+      }
+      for (int i = from; i < ms.size(); i++) sentAtNanos.set((int) (ms.get(i).getCounter() & (RING - 1)), at);
     }
-    push(ms, intendedNanos);
+    send(ms);
     return ms.size();
   }
 
@@ -193,10 +203,12 @@ final class Device implements WebSocket.Listener {
   }
 
   private void push(List<Mutation> ms, long intendedNanos) {
-    for (Mutation m : ms) {
-      sentAtNanos.set((int) (m.getCounter() & (RING - 1)), intendedNanos);
-      outbox.put(m.getCounter(), m);
-    }
+    for (Mutation m : ms) sentAtNanos.set((int) (m.getCounter() & (RING - 1)), intendedNanos);
+    send(ms);
+  }
+
+  private void send(List<Mutation> ms) {
+    for (Mutation m : ms) outbox.put(m.getCounter(), m);
     pushesInFlight.incrementAndGet();
     rec.pushesSent.increment();
     rec.mutationsSent.add(ms.size());

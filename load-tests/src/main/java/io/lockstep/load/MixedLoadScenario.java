@@ -1,5 +1,6 @@
 package io.lockstep.load;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -21,6 +22,9 @@ final class MixedLoadScenario {
     /** After the load stopped, before the drain: devices come back and resend. */
     void after(List<Device> devices) throws Exception;
   }
+
+  /** Sales and restocks in one push at most: 3 mutations each, within the node's 500 per push. */
+  private static final int MAX_UNITS_PER_PUSH = 150;
 
   private final LoadRun run;
 
@@ -50,6 +54,9 @@ final class MixedLoadScenario {
     double pushesPerDevicePerSecond = rate / mutationsPerPush / devices.size();
     long interval = (long) (1e9 / pushesPerDevicePerSecond);
     int maxInFlight = run.intOpt("max-in-flight", 8);
+    // Pushes per device per second at most, as the client library paces them (ClientConfig's
+    // maxPushesPerSecond, 40) below the node's lockstep.limits.max-pushes-per-second (50).
+    int pushesPerSecond = run.intOpt("pushes-per-second", 40);
     double warmup = Math.min(5, run.duration / 5);
     long start = System.nanoTime();
     for (Device d : devices) d.nextSendNanos = start + ThreadLocalRandom.current().nextLong(interval);
@@ -76,10 +83,14 @@ final class MixedLoadScenario {
       run.health.pacerLate(Math.max(0, (now - lastTick) / 1000 - 2000));
       lastTick = now;
       for (Device d : devices) {
-        while (d.nextSendNanos <= now && d.pushesInFlight.get() < maxInFlight && d.isOpen()) {
-          d.pushMixed(d.nextSendNanos, saleShare);
+        if (d.nextSendNanos > now || d.pushesInFlight.get() >= maxInFlight || !d.isOpen()) continue;
+        if (!d.pacing.tryAcquire(now, pushesPerSecond)) continue; // what is due waits and goes in the next push
+        List<Long> due = new ArrayList<>();
+        while (d.nextSendNanos <= now && due.size() < MAX_UNITS_PER_PUSH) {
+          due.add(d.nextSendNanos);
           d.nextSendNanos += interval;
         }
+        d.pushMixed(due, saleShare);
       }
       Thread.sleep(2);
     }
@@ -100,6 +111,7 @@ final class MixedLoadScenario {
     run.summary.put("devices_connected", connected);
     run.summary.put("connect_seconds", LoadRun.round(connectSeconds));
     run.summary.put("offered_per_s", rate);
+    run.summary.put("pushes_per_second_per_device", pushesPerSecond);
     run.summary.put("duration_s", LoadRun.round(measured));
     run.summary.put("warmup_s", warmup);
     run.summary.put("throughput_per_s", LoadRun.round(accepted / measured));
