@@ -53,6 +53,7 @@ final class Device implements WebSocket.Listener {
   final Map<String, Item> items = new HashMap<>();
   final Map<String, Order> orders = new HashMap<>();
   volatile long appliedSeq;
+  volatile boolean seqsOnly; // until caught up, changes are read for their seqs only (ChangeSeqs)
   volatile long headSeqAtWelcome;
 
   private long counter;
@@ -182,9 +183,7 @@ final class Device implements WebSocket.Listener {
   }
 
   /** The counter the next mutation pushed by this device will carry (pacer thread only). */
-  long nextCounter() {
-    return counter + 1;
-  }
+  long nextCounter() { return counter + 1; }
 
   /** {@code n} restocks in one push. */
   int pushRestocks(long intendedNanos, int n) {
@@ -235,9 +234,7 @@ final class Device implements WebSocket.Listener {
     }
   }
 
-  long sentAt(long c) {
-    return sentAtNanos.get((int) (c & (RING - 1)));
-  }
+  long sentAt(long c) { return sentAtNanos.get((int) (c & (RING - 1))); }
 
   /** When the current connection last delivered a frame (or opened). */
   long lastFrameNanos() {
@@ -291,8 +288,14 @@ final class Device implements WebSocket.Listener {
     ServerFrame frame;
     int size = bytes.remaining();
     try {
+      long seq = seqsOnly && !caughtUp.isDone() ? ChangeSeqs.readInOrder(bytes, appliedSeq, rec) : -1;
+      if (seq >= 0) { // a catch-up's Changes frame, read for its seqs only
+        appliedSeq = seq;
+        checkCaughtUp();
+        return;
+      }
       frame = merchant.frames.decode(bytes);
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (java.io.IOException e) {
       rec.error("unparsable-frame");
       return;
     }
