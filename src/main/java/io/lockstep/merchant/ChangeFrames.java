@@ -36,7 +36,7 @@ public final class ChangeFrames {
   /**
    * The device-facing form of a stored event given as the bytes the journal holds, written field
    * by field from them without decoding the event: the same bytes as {@link #encode} of the
-   * decoded event, for every event this version or an earlier one wrote ({@code ChangeFramesTest}).
+   * decoded event, for every event this version or an earlier one wrote ({@code WrittenEventsTest}).
    * The mutation, record and conflict are copied as they are. A field written twice (which no
    * writer here does, but protobuf allows) is left to the decoder.
    */
@@ -70,7 +70,7 @@ public final class ChangeFrames {
         default -> throw new IllegalArgumentException(
             "event " + seq + ": status " + status + " is never stored (written by a newer version?)");
       };
-      long counter = from[4] == 0 ? 0 : counterOf(stored, from[4], length[4]);
+      long counter = from[4] == 0 ? 0 : field1(stored, from[4], length[4]);
       int recordField = from[6] != 0 ? 6 : from[7] != 0 ? 7 : 0;
       // Change: seq 1, device_id 2, counter 3, mutation 4 (always: toChange sets it), item 5 | order 6, conflict 7, status 8
       int size = (seq == 0 ? 0 : CodedOutputStream.computeUInt64Size(1, seq))
@@ -96,15 +96,18 @@ public final class ChangeFrames {
     }
   }
 
-  /** The {@code counter} (field 1) of the encoded {@code Mutation} at {@code bytes[from, from + length)}. */
-  private static long counterOf(byte[] bytes, int from, int length) throws IOException {
+  /**
+   * The last value of varint field 1 of the encoded message at {@code bytes[from, from + length)}
+   * (a {@code Mutation}'s counter, a {@code MutationRecorded}'s seq), 0 when it is absent.
+   */
+  static long field1(byte[] bytes, int from, int length) throws IOException {
     CodedInputStream in = CodedInputStream.newInstance(bytes, from, length);
-    long counter = 0;
+    long value = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-      if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) counter = in.readUInt64();
+      if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) value = in.readUInt64();
       else in.skipField(tag);
     }
-    return counter;
+    return value;
   }
 
   private static void writeDelimited(CodedOutputStream out, int field, byte[] bytes, int from, int length) throws IOException {
@@ -127,17 +130,13 @@ public final class ChangeFrames {
     List<Frame> frames = new ArrayList<>((changes.size() + perFrame - 1) / perFrame);
     for (int from = 0; from < changes.size(); from += perFrame) {
       List<Encoded> part = changes.subList(from, Math.min(changes.size(), from + perFrame));
-      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).seq(), part.get(part.size() - 1).seq(), serverFrame(part)));
+      frames.add(new Frame(Frame.Kind.CHANGES, part.get(0).seq(), part.get(part.size() - 1).seq(), changesFrame(part)));
     }
     return frames;
   }
 
   /** The bytes of a {@code ServerFrame} holding one {@code Changes} of {@code part}, in order. */
   static byte[] changesFrame(List<Encoded> part) {
-    return serverFrame(part);
-  }
-
-  private static byte[] serverFrame(List<Encoded> part) {
     int inner = 0;
     for (Encoded change : part) inner += delimitedSize(Changes.CHANGES_FIELD_NUMBER, change.change().length);
     byte[] frame = new byte[delimitedSize(ServerFrame.CHANGES_FIELD_NUMBER, inner)];
@@ -160,9 +159,7 @@ public final class ChangeFrames {
 
   /** Writes field {@code field} holding the encoded message {@code message} as it is. */
   static void writeDelimited(CodedOutputStream out, int field, byte[] message) throws IOException {
-    out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-    out.writeUInt32NoTag(message.length);
-    out.writeRawBytes(message);
+    writeDelimited(out, field, message, 0, message.length);
   }
 
   /** {@code state} at its head seq in snapshot chunks of at most {@code perChunk} records. */

@@ -1,8 +1,6 @@
 package io.lockstep.merchant;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.WireFormat;
 import io.lockstep.storage.v1.MutationRecorded;
 import java.util.Objects;
 
@@ -40,13 +38,7 @@ public final class Recorded implements MerchantEntity.Event {
    */
   public static Recorded stored(byte[] stored) throws InvalidProtocolBufferException {
     try {
-      CodedInputStream in = CodedInputStream.newInstance(stored);
-      long seq = 0;
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (tag == (1 << 3 | WireFormat.WIRETYPE_VARINT)) seq = in.readUInt64();
-        else in.skipField(tag);
-      }
-      return new Recorded(seq, stored);
+      return new Recorded(ChangeFrames.field1(stored, 0, stored.length), stored);
     } catch (InvalidProtocolBufferException e) {
       throw e;
     } catch (java.io.IOException e) {

@@ -15,6 +15,7 @@ import io.lockstep.protocol.v1.Ping;
 import io.lockstep.protocol.v1.Push;
 import io.lockstep.protocol.v1.ServerFrame;
 import io.lockstep.protocol.v1.UpsertItem;
+import io.lockstep.security.PushRateLimiter;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,8 +60,8 @@ final class Device implements WebSocket.Listener {
   private long counter;
   private final AtomicLongArray sentAtNanos = new AtomicLongArray(RING);
   final ConcurrentSkipListMap<Long, Mutation> outbox = new ConcurrentSkipListMap<>();
-  /** Paces this device's pushes (pacer thread only). */
-  final PushPacing pacing = new PushPacing();
+  /** Paces this device's pushes as the client library does (pacer thread only; made at its first push). */
+  PushRateLimiter pacing;
   final AtomicInteger pushesInFlight = new AtomicInteger();
   volatile CompletableFuture<Long> welcomed = new CompletableFuture<>();
   volatile CompletableFuture<Void> caughtUp = new CompletableFuture<>();

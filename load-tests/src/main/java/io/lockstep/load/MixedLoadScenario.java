@@ -1,5 +1,6 @@
 package io.lockstep.load;
 
+import io.lockstep.security.PushRateLimiter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -84,7 +85,8 @@ final class MixedLoadScenario {
       lastTick = now;
       for (Device d : devices) {
         if (d.nextSendNanos > now || d.pushesInFlight.get() >= maxInFlight || !d.isOpen()) continue;
-        if (!d.pacing.tryAcquire(now, pushesPerSecond)) continue; // what is due waits and goes in the next push
+        if (d.pacing == null) d.pacing = new PushRateLimiter(pushesPerSecond, now);
+        if (!d.pacing.tryAcquire(now)) continue; // what is due waits and goes in the next push
         List<Long> due = new ArrayList<>();
         while (d.nextSendNanos <= now && due.size() < MAX_UNITS_PER_PUSH) {
           due.add(d.nextSendNanos);
